@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hyvm tracepoints: TRACE_SYSTEM hyvm, for ftrace, trace-cmd and perf.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM hyvm
+
+#if !defined(HYVM_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define HYVM_TRACE_H
+
+#include <linux/tracepoint.h>
+
+TRACE_EVENT(hyvm_vm_create,
+	TP_PROTO(u32 vm_id, pid_t pid, u32 engine),
+	TP_ARGS(vm_id, pid, engine),
+	TP_STRUCT__entry(
+		__field(u32, vm_id)
+		__field(pid_t, pid)
+		__field(u32, engine)
+	),
+	TP_fast_assign(
+		__entry->vm_id = vm_id;
+		__entry->pid = pid;
+		__entry->engine = engine;
+	),
+	TP_printk("vm %d-%u engine %s", __entry->pid, __entry->vm_id,
+		  __print_symbolic(__entry->engine, { 1, "bt" }, { 2, "vmx" },
+				   { 3, "svm" }))
+);
+
+TRACE_EVENT(hyvm_vm_destroy,
+	TP_PROTO(u32 vm_id, pid_t pid),
+	TP_ARGS(vm_id, pid),
+	TP_STRUCT__entry(
+		__field(u32, vm_id)
+		__field(pid_t, pid)
+	),
+	TP_fast_assign(
+		__entry->vm_id = vm_id;
+		__entry->pid = pid;
+	),
+	TP_printk("vm %d-%u", __entry->pid, __entry->vm_id)
+);
+
+TRACE_EVENT(hyvm_run_enter,
+	TP_PROTO(u32 vm_id, u32 vcpu_id),
+	TP_ARGS(vm_id, vcpu_id),
+	TP_STRUCT__entry(
+		__field(u32, vm_id)
+		__field(u32, vcpu_id)
+	),
+	TP_fast_assign(
+		__entry->vm_id = vm_id;
+		__entry->vcpu_id = vcpu_id;
+	),
+	TP_printk("vm %u vcpu %u", __entry->vm_id, __entry->vcpu_id)
+);
+
+TRACE_EVENT(hyvm_run_exit,
+	TP_PROTO(u32 vm_id, u32 vcpu_id, u32 reason, int ret),
+	TP_ARGS(vm_id, vcpu_id, reason, ret),
+	TP_STRUCT__entry(
+		__field(u32, vm_id)
+		__field(u32, vcpu_id)
+		__field(u32, reason)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__entry->vm_id = vm_id;
+		__entry->vcpu_id = vcpu_id;
+		__entry->reason = reason;
+		__entry->ret = ret;
+	),
+	TP_printk("vm %u vcpu %u reason %s ret %d", __entry->vm_id,
+		  __entry->vcpu_id,
+		  __print_symbolic(__entry->reason, { 0, "none" }, { 1, "io" },
+				   { 2, "mmio" }, { 3, "hlt" }, { 4, "shutdown" },
+				   { 5, "intr" }, { 6, "fail_entry" },
+				   { 7, "internal" }, { 8, "debug" },
+				   { 9, "system_event" }),
+		  __entry->ret)
+);
+
+#endif /* HYVM_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE hyvm_trace
+#include <trace/define_trace.h>
