@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shadow MMU tests.
+ *
+ * The model-based test runs two copies of one random guest: the model is
+ * guest memory translated by the walker alone; the system is guest memory
+ * run through the shadow MMU, where each access is translated by walking
+ * the *shadow* tables as the CPU would (at CPL3, in the bt engine's
+ * kernel or user view) and by the fault handler on a miss.  Both must
+ * give the same translation or fault, the same error code, and leave the
+ * same accessed/dirty flags in guest memory, across random page-table
+ * edits (through traced writes when the page is traced), INVLPG, CR3
+ * switches and mode changes.  HYVM_SEED=n replays one seed; HYVM_LONG=1
+ * runs longer.
+ */
+#include "test_shadow_fake.h"
+#include "shadow/shadow.h"
+
+#define GUEST_PAGES	48	/* frames 48..63 are referenced but not RAM */
+#define HPFN_DATA	0x10000ULL	/* host frame of guest frame 0 */
+#define HPFN_TABLE	0x80000ULL	/* first host frame of shadow tables */
+#define MAX_TABLES	8192
+
+/* ---- fake host: shadow-table allocator and gfn -> host frame ---- */
+
+struct fake_host {
+	void *tables[MAX_TABLES];
+	u64 live, allocs;
+	u64 backed_pages;
+};
+
+static int host_gfn_to_hpfn(void *o, u64 gfn, u64 *hpfn)
+{
+	struct fake_host *h = o;
+
+	if (gfn >= h->backed_pages)
+		return -EFAULT;
+	*hpfn = HPFN_DATA + gfn;
+	return 0;
+}
+
+static void *host_alloc(void *o, u64 *hpfn)
+{
+	struct fake_host *h = o;
+	u64 i;
+
+	for (i = 0; i < MAX_TABLES; i++) {
+		if (!h->tables[i]) {
+			h->tables[i] = aligned_alloc(4096, 4096);
+			memset(h->tables[i], 0xcc, 4096); /* core must clear */
+			*hpfn = HPFN_TABLE + i;
+			h->live++;
+			h->allocs++;
+			return h->tables[i];
+		}
+	}
+	return NULL;
+}
+
+static void host_free(void *o, void *table, u64 hpfn)
+{
+	struct fake_host *h = o;
+
+	assert_true(hpfn >= HPFN_TABLE && hpfn < HPFN_TABLE + MAX_TABLES);
+	assert_ptr_equal(h->tables[hpfn - HPFN_TABLE], table);
+	free(table);
+	h->tables[hpfn - HPFN_TABLE] = NULL;
+	h->live--;
+}
+
+/* The CPU reading shadow tables: host memory = the shadow tables. */
+static int hw_read(void *o, u64 hpa, void *buf, unsigned int len)
+{
+	struct fake_host *h = o;
+	u64 hpfn = hpa >> 12;
+
+	if (hpfn < HPFN_TABLE || hpfn >= HPFN_TABLE + MAX_TABLES ||
+	    !h->tables[hpfn - HPFN_TABLE])
+		return -EFAULT;
+	memcpy(buf, (u8 *)h->tables[hpfn - HPFN_TABLE] + (hpa & 4095), len);
+	return 0;
+}
+
+static int hw_cmpxchg(void *o, u64 hpa, u64 old, u64 new, unsigned int size)
+{
+	/* Shadow entries are built with A (and D when writable) set. */
+	fail_msg("CPU had to set A/D in a shadow entry at %#llx: %#llx -> %#llx",
+		 (unsigned long long)hpa, (unsigned long long)old,
+		 (unsigned long long)new);
+	return -EFAULT;
+}
+
+/* ---- the model test ---- */
+
+struct world {
+	u64 seed, prng;
+	u8 *ref_bytes, *sys_bytes;
+	struct fake_mem ref, sys;
+	struct hyvm_gmem_ops ref_ops, sys_ops;
+	struct fake_host host;
+	struct hyvm_shadow_vm *vm;
+	struct hyvm_shadow_vcpu vcpu;
+	struct hyvm_paging_mode mode;	/* the model's */
+	enum hyvm_paging_kind kind;
+	u8 cpl;
+	u64 accesses, faults, hidden_seen, edits;
+};
+
+static const char *kind_name[] = { "none", "32", "pae", "4lvl", "5lvl" };
+
+#define CHECK(w, cond, ...) do {					\
+	if (!(cond)) {							\
+		fprintf(stderr, "seed %llu (kind %s): ",		\
+			(unsigned long long)(w)->seed,			\
+			kind_name[(w)->kind]);				\
+		fprintf(stderr, __VA_ARGS__);				\
+		fprintf(stderr, "\n");					\
+		fail_msg("mismatch: rerun with HYVM_SEED=%llu",		\
+			 (unsigned long long)(w)->seed);		\
+	}								\
+} while (0)
+
+static u64 rand_pte(struct world *w)
+{
+	u64 *s = &w->prng;
+	u64 r = prng_next(s);
+	u64 pte = prng_below(s, 64) << 12;
+
+	if (prng_below(s, 100) < 88)
+		pte |= HYVM_PTE_P;
+	if (r & BIT_ULL(1) || r & BIT_ULL(20))
+		pte |= HYVM_PTE_W;
+	if (r & BIT_ULL(2) || r & BIT_ULL(21))
+		pte |= HYVM_PTE_U;
+	pte |= r & (HYVM_PTE_PWT | HYVM_PTE_PCD | HYVM_PTE_A | HYVM_PTE_D);
+	if (prng_below(s, 100) < 15) {
+		pte |= HYVM_PTE_PS;
+		/* keep large pages mostly valid: clear low address bits */
+		if (prng_below(s, 4))
+			pte &= ~GENMASK_ULL(29, 13);
+	}
+	if (prng_below(s, 100) < 20)
+		pte |= HYVM_PTE_NX;
+	if (prng_below(s, 100) < 30)
+		pte |= (prng_below(s, 16)) << HYVM_PTE_PKEY_SHIFT;
+	if (prng_below(s, 100) < 3)
+		pte |= BIT_ULL(36 + prng_below(s, 16));	/* maybe reserved */
+	if (w->kind == HYVM_PAGING_32)
+		pte &= 0xffffffffULL;
+	return pte;
+}
+
+static unsigned int entry_size(struct world *w)
+{
+	return w->kind == HYVM_PAGING_32 ? 4 : 8;
+}
+
+static void fill_memory(struct world *w)
+{
+	unsigned int es = entry_size(w);
+	u64 off;
+
+	for (off = 0; off < GUEST_PAGES * 4096; off += es)
+		fake_set(&w->ref, off, rand_pte(w), es);
+	memcpy(w->sys_bytes, w->ref_bytes, GUEST_PAGES * 4096);
+}
+
+static u64 rand_gva(struct world *w)
+{
+	static const unsigned int hot64[] = { 0, 1, 2, 511 };
+	static const unsigned int pd32[] = { 0, 1, 256, 513, 770, 1023 };
+	static const unsigned int pt32[] = { 0, 1, 511, 512, 513, 1023 };
+	u64 *s = &w->prng;
+	u64 va = prng_below(s, 4096);
+	int lvl;
+
+	switch (w->kind) {
+	case HYVM_PAGING_NONE:
+		return prng_below(s, 64 * 4096);
+	case HYVM_PAGING_32:
+		return va | (u64)pt32[prng_below(s, 6)] << 12 |
+		       (u64)pd32[prng_below(s, 6)] << 22;
+	case HYVM_PAGING_PAE:
+		va |= (u64)hot64[prng_below(s, 4)] << 12;
+		va |= (u64)hot64[prng_below(s, 4)] << 21;
+		va |= prng_below(s, 4) << 30;
+		if (prng_below(s, 8) == 0)
+			va |= 0xffffffff00000000ULL; /* ignored above bit 31 */
+		return va;
+	default:
+		for (lvl = 1; lvl <= (w->kind == HYVM_PAGING_5LVL ? 5 : 4); lvl++)
+			va |= (u64)hot64[prng_below(s, 4)] << (12 + 9 * (lvl - 1));
+		if (w->kind == HYVM_PAGING_5LVL && (va & BIT_ULL(56)))
+			va |= GENMASK_ULL(63, 57);
+		if (w->kind == HYVM_PAGING_4LVL && (va & BIT_ULL(47)))
+			va |= GENMASK_ULL(63, 48);
+		if (prng_below(s, 64) == 0)
+			va ^= BIT_ULL(60);		/* non-canonical */
+		return va;
+	}
+}
+
+static void rand_mode_bits(struct world *w)
+{
+	u64 *s = &w->prng;
+	struct hyvm_paging_mode *m = &w->mode;
+	bool lm = w->kind == HYVM_PAGING_4LVL || w->kind == HYVM_PAGING_5LVL;
+
+	m->cr0 = HYVM_CR0_PE | (w->kind ? HYVM_CR0_PG : 0) |
+		 (prng_below(s, 2) ? HYVM_CR0_WP : 0);
+	m->cr4 = (w->kind >= HYVM_PAGING_PAE ? HYVM_CR4_PAE : 0) |
+		 (w->kind == HYVM_PAGING_5LVL ? HYVM_CR4_LA57 : 0) |
+		 (prng_below(s, 2) ? HYVM_CR4_PSE : 0) |
+		 (prng_below(s, 2) ? HYVM_CR4_SMEP : 0) |
+		 (prng_below(s, 2) ? HYVM_CR4_SMAP : 0) |
+		 (prng_below(s, 2) ? HYVM_CR4_PKE : 0) |
+		 (lm && prng_below(s, 2) ? HYVM_CR4_PCIDE : 0);
+	m->efer = (lm ? HYVM_EFER_LME | HYVM_EFER_LMA : 0) |
+		  (prng_below(s, 4) ? HYVM_EFER_NXE : 0);
+	m->ac = prng_below(s, 2);
+	m->pkru = prng_below(s, 2) ? (u32)prng_next(s) : 0;
+}
+
+static void sys_set_mode(struct world *w)
+{
+	assert_int_equal(hyvm_shadow_set_mode(&w->vcpu, &w->mode, w->cpl), 0);
+}
+
+static void load_cr3(struct world *w, u64 cr3)
+{
+	bool pcid = w->mode.cr4 & HYVM_CR4_PCIDE;
+
+	w->mode.cr3 = cr3;
+	if (w->kind == HYVM_PAGING_PAE)
+		hyvm_walk_load_pdptrs(&w->ref_ops, &w->mode);
+	/* The system gets the raw value, with the no-flush hint. */
+	assert_int_equal(hyvm_shadow_write_cr3(&w->vcpu, cr3 |
+			 (pcid && prng_below(&w->prng, 2) ? HYVM_CR3_NOFLUSH : 0)),
+			 0);
+	CHECK(w, !memcmp(w->vcpu.mode.pdptr, w->mode.pdptr, 32), "pdptrs");
+}
+
+static u64 rand_cr3(struct world *w)
+{
+	u64 gfn = prng_below(&w->prng, GUEST_PAGES);
+
+	if (w->kind == HYVM_PAGING_PAE)
+		return gfn << 12 | prng_below(&w->prng, 128) << 5;
+	if (w->vcpu.mode.cr4 & HYVM_CR4_PCIDE)
+		return gfn << 12 | prng_below(&w->prng, 4096);
+	return gfn << 12;
+}
+
+/* Translate through the shadow as the CPU would, faulting into the MMU. */
+static void one_access(struct world *w)
+{
+	u64 gva = rand_gva(w);
+	u32 r = prng_below(&w->prng, 3);
+	u32 acc = r == 1 ? HYVM_ACC_WRITE : r == 2 ? HYVM_ACC_FETCH : 0;
+	u32 uacc = acc | (w->cpl == 3 ? HYVM_ACC_USER : 0);
+	enum hyvm_shadow_view view = hyvm_shadow_cur_view(&w->vcpu);
+	struct hyvm_walk ref, hw;
+	struct hyvm_paging_mode hm;
+	struct hyvm_gmem_ops hw_ops = {
+		.read = hw_read, .cmpxchg = hw_cmpxchg, .opaque = &w->host,
+	};
+	struct hyvm_shadow_fault f;
+	enum hyvm_shadow_result res;
+	int status = -1, tries, lvl;
+	u32 ec = 0;
+	u64 gpa = 0, root;
+
+	w->accesses++;
+	hyvm_walk(&w->ref_ops, &w->mode, gva, uacc, &ref);
+
+	for (tries = 0; tries < 3; tries++) {
+		struct hyvm_sp *rsp;
+
+		assert_int_equal(hyvm_shadow_root(&w->vcpu, view, &root), 0);
+		rsp = w->vcpu.cur[view].sp;
+		memset(&hm, 0, sizeof(hm));
+		hm.cr0 = HYVM_CR0_PE | HYVM_CR0_PG | HYVM_CR0_WP;
+		hm.cr4 = HYVM_CR4_PAE |
+			 (w->vcpu.shadow_levels == 5 ? HYVM_CR4_LA57 : 0) |
+			 (view == HYVM_VIEW_USER && rsp->role.pke ?
+			  HYVM_CR4_PKE : 0);
+		hm.efer = HYVM_EFER_LME | HYVM_EFER_LMA | HYVM_EFER_NXE;
+		hm.pkru = w->mode.pkru;
+		hm.maxphyaddr = 52;
+		hm.cr3 = root;
+		if (hyvm_walk(&hw_ops, &hm, ref.gva, acc | HYVM_ACC_USER, &hw) ==
+		    HYVM_WALK_OK) {
+			CHECK(w, (hw.gpa >> 12) >= HPFN_DATA &&
+			      (hw.gpa >> 12) < HPFN_DATA + GUEST_PAGES,
+			      "shadow maps host frame %#llx",
+			      (unsigned long long)hw.gpa);
+			status = HYVM_WALK_OK;
+			gpa = hw.gpa - (HPFN_DATA << 12);
+			break;
+		}
+		CHECK(w, hw.status == HYVM_WALK_PF || gva != ref.gva ||
+		      hw.status == HYVM_WALK_GP,
+		      "shadow walk status %d", hw.status);
+		res = hyvm_shadow_page_fault(&w->vcpu, gva, acc, &f);
+		if (res == HYVM_SHADOW_RETRY) {
+			w->hidden_seen++;
+			continue;
+		}
+		switch (res) {
+		case HYVM_SHADOW_GUEST_PF:
+			status = HYVM_WALK_PF;
+			ec = f.error_code;
+			CHECK(w, f.cr2 == ref.gva, "cr2");
+			w->faults++;
+			break;
+		case HYVM_SHADOW_GUEST_GP:
+			status = HYVM_WALK_GP;
+			break;
+		case HYVM_SHADOW_EMULATE:
+			status = HYVM_WALK_OK;
+			gpa = f.gpa;
+			CHECK(w, !f.traced ||
+			      hyvm_shadow_gfn_traced(w->vm, f.gpa >> 12),
+			      "traced flag on an untraced frame");
+			break;
+		case HYVM_SHADOW_MMIO:
+			status = HYVM_WALK_OK;
+			gpa = f.gpa;
+			CHECK(w, (gpa >> 12) >= GUEST_PAGES, "MMIO on RAM");
+			break;
+		default:
+			status = HYVM_WALK_MEMERR;
+			CHECK(w, f.err == -EFAULT, "error %d", f.err);
+			break;
+		}
+		break;
+	}
+	CHECK(w, tries < 2, "hidden fault did not make gva %#llx accessible",
+	      (unsigned long long)gva);
+	CHECK(w, status == (int)ref.status,
+	      "gva %#llx acc %#x cpl %u: status %d, model %d (ec %#x)",
+	      (unsigned long long)gva, acc, w->cpl, status, ref.status,
+	      ref.error_code);
+	if (status == HYVM_WALK_PF)
+		CHECK(w, ec == ref.error_code,
+		      "gva %#llx acc %#x cpl %u: error code %#x, model %#x",
+		      (unsigned long long)gva, acc, w->cpl, ec, ref.error_code);
+	if (status == HYVM_WALK_OK)
+		CHECK(w, gpa == ref.gpa, "gva %#llx acc %#x: gpa %#llx, model %#llx",
+		      (unsigned long long)gva, acc, (unsigned long long)gpa,
+		      (unsigned long long)ref.gpa);
+	/* the same A/D flags in the entries the model walked */
+	for (lvl = 1; lvl <= HYVM_MAX_LEVELS; lvl++) {
+		u64 a = ref.pte_gpa[lvl];
+
+		if (a && a + 8 <= GUEST_PAGES * 4096)
+			CHECK(w, fake_get(&w->ref, a, entry_size(w)) ==
+			      fake_get(&w->sys, a, entry_size(w)),
+			      "A/D of entry at gpa %#llx (level %d) differ: %#llx vs model %#llx",
+			      (unsigned long long)a, lvl,
+			      (unsigned long long)fake_get(&w->sys, a, entry_size(w)),
+			      (unsigned long long)fake_get(&w->ref, a, entry_size(w)));
+	}
+}
+
+/* A guest store to guest memory, traced if the frame is a shadowed table. */
+static void one_edit(struct world *w)
+{
+	u64 *s = &w->prng;
+	unsigned int es = entry_size(w);
+	u64 gfn = prng_below(s, GUEST_PAGES), gpa, val;
+	unsigned int size = es;
+
+	if (prng_below(s, 2)) {
+		/* prefer frames in use as tables */
+		struct hyvm_list *e = w->vm->lru.next;
+		unsigned int n = prng_below(s, 8);
+
+		while (n-- && e != &w->vm->lru)
+			e = e->next;
+		if (e != &w->vm->lru) {
+			struct hyvm_sp *sp = (struct hyvm_sp *)e;
+
+			if (!sp->role.direct && !sp->role.synthetic)
+				gfn = sp->gfn;
+		}
+	}
+	gpa = gfn << 12 | (prng_below(s, 4096 / es) * es);
+	if (prng_below(s, 4) == 0)
+		gpa = gfn << 12 | (prng_below(s, 4) * es);	/* hot entries */
+	val = rand_pte(w);
+	switch (prng_below(s, 8)) {
+	case 0:		/* flip accessed or dirty only */
+		val = fake_get(&w->ref, gpa, es) ^
+		      (prng_below(s, 2) ? HYVM_PTE_A : HYVM_PTE_D);
+		break;
+	case 1:		/* a narrower store */
+		size = 1 << prng_below(s, 3);
+		if (size > es)
+			size = es;
+		gpa += prng_below(s, es / size) * size;
+		break;
+	}
+	w->edits++;
+	fake_set(&w->ref, gpa, val, size);
+	if (hyvm_shadow_gfn_traced(w->vm, gfn))
+		assert_int_equal(hyvm_shadow_traced_write(w->vm, gpa, val, size), 0);
+	else
+		fake_set(&w->sys, gpa, val, size);
+}
+
+/* Structural invariants of the shadow MMU. */
+static void check_invariants(struct world *w)
+{
+	struct hyvm_list *e;
+	u64 n = 0;
+
+	for (e = w->vm->lru.next; e != &w->vm->lru; e = e->next) {
+		struct hyvm_sp *sp = (struct hyvm_sp *)e;
+		unsigned int i;
+
+		n++;
+		if (sp->role.level != 1)
+			continue;
+		for (i = 0; i < 512; i++) {
+			u64 spte = sp->spt[i];
+			u64 gfn = ((u64 *)sp->aux)[i];
+
+			if (!(spte & HYVM_PTE_P))
+				continue;
+			CHECK(w, (spte >> 12 & 0xffffffffffULL) == HPFN_DATA + gfn,
+			      "leaf frame");
+			CHECK(w, !(spte & HYVM_PTE_W) ||
+			      !hyvm_shadow_gfn_traced(w->vm, gfn),
+			      "writable shadow leaf maps traced gfn %#llx",
+			      (unsigned long long)gfn);
+		}
+	}
+	CHECK(w, n == w->vm->stats.shadow_pages, "page count %llu vs %llu",
+	      (unsigned long long)n,
+	      (unsigned long long)w->vm->stats.shadow_pages);
+	CHECK(w, w->host.live == n, "host tables %llu vs pages %llu",
+	      (unsigned long long)w->host.live, (unsigned long long)n);
+	CHECK(w, !memcmp(w->ref_bytes, w->sys_bytes, GUEST_PAGES * 4096),
+	      "guest memory differs");
+}
+
+static struct hyvm_shadow_stats total;
+
+static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
+{
+	static const u8 maxpa[] = { 36, 40, 46, 52 };
+	static const u64 caps[] = { 0, 8, 12, 40 };
+	struct hyvm_shadow_host_ops hops = {
+		.gfn_to_hpfn = host_gfn_to_hpfn, .alloc_table = host_alloc,
+		.free_table = host_free,
+	};
+	struct world *w = calloc(1, sizeof(*w));
+	unsigned int i;
+
+	w->seed = seed;
+	w->prng = seed * 0x9e3779b97f4a7c15ULL + 1;
+	w->ref_bytes = calloc(FAKE_PAGES, 4096);
+	w->sys_bytes = calloc(FAKE_PAGES, 4096);
+	w->ref.bytes = w->ref_bytes;
+	w->sys.bytes = w->sys_bytes;
+	w->ref.npages = w->sys.npages = GUEST_PAGES;
+	w->ref_ops = fake_ops(&w->ref);
+	w->sys_ops = fake_ops(&w->sys);
+	w->host.backed_pages = GUEST_PAGES;
+	hops.opaque = &w->host;
+	w->vm = calloc(1, sizeof(*w->vm));
+
+	w->kind = prng_below(&w->prng, 20) == 0 ? HYVM_PAGING_NONE :
+		  1 + prng_below(&w->prng, 4);
+	fill_memory(w);
+	assert_int_equal(hyvm_shadow_vm_init(w->vm, &hops, &w->sys_ops,
+					     caps[prng_below(&w->prng, 4)]), 0);
+	w->vm->flood_threshold = 2 + prng_below(&w->prng, 6);
+	hyvm_shadow_vcpu_init(&w->vcpu, w->vm);
+	rand_mode_bits(w);
+	w->mode.maxphyaddr = maxpa[prng_below(&w->prng, 4)];
+	w->cpl = prng_below(&w->prng, 2) ? 3 : 0;
+	sys_set_mode(w);
+	load_cr3(w, rand_cr3(w));
+
+	for (i = 0; i < ops; i++) {
+		u64 r = prng_below(&w->prng, 1000);
+
+		if (getenv("HYVM_TRACE"))
+			fprintf(stderr, "op %u: %llu cpl %u cr3 %#llx\n", i,
+				(unsigned long long)r, w->cpl,
+				(unsigned long long)w->mode.cr3);
+
+		if (r < 700) {
+			one_access(w);
+		} else if (r < 880) {
+			one_edit(w);
+		} else if (r < 910) {
+			hyvm_shadow_invlpg(&w->vcpu, rand_gva(w));
+		} else if (r < 950) {
+			load_cr3(w, rand_cr3(w));
+		} else if (r < 975) {
+			w->cpl = 3 - w->cpl;
+			sys_set_mode(w);
+		} else if (r < 985) {
+			w->mode.ac = !w->mode.ac;
+			sys_set_mode(w);
+		} else if (r < 995) {
+			u64 cr3 = w->mode.cr3;
+			u64 pd[4];
+
+			memcpy(pd, w->mode.pdptr, sizeof(pd));
+			rand_mode_bits(w);
+			w->mode.cr3 = cr3;
+			memcpy(w->mode.pdptr, pd, sizeof(pd));
+			sys_set_mode(w);
+		} else if (r < 997) {
+			hyvm_shadow_zap_gfn(w->vm, prng_below(&w->prng, GUEST_PAGES));
+		} else {
+			hyvm_shadow_zap_all(w->vm);
+		}
+		if ((i & 63) == 63)
+			check_invariants(w);
+	}
+	check_invariants(w);
+
+	sum->hidden_faults += w->vm->stats.hidden_faults;
+	sum->true_faults += w->vm->stats.true_faults;
+	sum->traced_writes += w->vm->stats.traced_writes;
+	sum->emulations += w->vm->stats.emulations;
+	sum->unshadows += w->vm->stats.unshadows;
+	sum->reclaims += w->vm->stats.reclaims;
+	sum->root_cache_hits += w->vm->stats.root_cache_hits;
+	sum->zaps += w->vm->stats.zaps;
+	sum->mmio_faults += w->vm->stats.mmio_faults;
+	sum->invlpgs += w->accesses;	/* reused: accesses */
+
+	hyvm_shadow_vcpu_destroy(&w->vcpu);
+	hyvm_shadow_vm_destroy(w->vm);
+	CHECK(w, w->host.live == 0, "%llu shadow tables left after teardown",
+	      (unsigned long long)w->host.live);
+	CHECK(w, w->vm->stats.meta_objects == 0,
+	      "%llu metadata objects left after teardown",
+	      (unsigned long long)w->vm->stats.meta_objects);
+	free(w->vm);
+	free(w->ref_bytes);
+	free(w->sys_bytes);
+	free(w);
+}
+
+static void test_model(void **state)
+{
+	const char *s = getenv("HYVM_SEED");
+	unsigned int worlds = getenv("HYVM_LONG") ? 40000 : 1500;
+	unsigned int ops = 800, i;
+	u64 base = s ? strtoull(s, NULL, 0) : 1;
+
+	memset(&total, 0, sizeof(total));
+	if (s)
+		worlds = 1;
+	for (i = 0; i < worlds; i++)
+		run_world(base + i, ops, &total);
+	fprintf(stderr, "model: %u worlds, %llu accesses, %llu hidden, %llu true, "
+		"%llu emulated, %llu mmio, %llu traced writes, %llu unshadows, "
+		"%llu reclaims, %llu root-cache hits, %llu zaps\n",
+		worlds, (unsigned long long)total.invlpgs,
+		(unsigned long long)total.hidden_faults,
+		(unsigned long long)total.true_faults,
+		(unsigned long long)total.emulations,
+		(unsigned long long)total.mmio_faults,
+		(unsigned long long)total.traced_writes,
+		(unsigned long long)total.unshadows,
+		(unsigned long long)total.reclaims,
+		(unsigned long long)total.root_cache_hits,
+		(unsigned long long)total.zaps);
+	/* The random mix must reach every path it is meant to test. */
+	assert_true(total.hidden_faults > 0 && total.true_faults > 0);
+	if (!s) {
+		assert_true(total.traced_writes > 0 && total.unshadows > 0);
+		assert_true(total.reclaims > 0 && total.root_cache_hits > 0);
+		assert_true(total.mmio_faults > 0 && total.emulations > 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_model),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
