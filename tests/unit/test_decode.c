@@ -1,0 +1,711 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of hyvm's x86 decoder (virt/emulate/decode.c).
+ *
+ *  - hand-written encodings with their expected length and classification;
+ *  - differential runs against Zydis on random byte strings in every mode;
+ *  - differential runs against Zydis over the code of real binaries: the
+ *    host's kernel modules, large userspace programs, and vmlinux when an
+ *    extracted image is found.
+ *
+ * Every disagreement with Zydis is either a failure or one of the explained
+ * classes in explain(), each with the reason from the SDM/APM.
+ * HYVM_LONG=1 runs many more random strings; HYVM_DECODE_VERBOSE=1 prints
+ * every disagreement.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <elf.h>
+#include <cmocka.h>
+#include <Zydis/Zydis.h>
+
+#include "emulate/decode.h"
+
+static const char *const mode_name[] = { "real", "prot16", "prot32", "long64" };
+
+static bool verbose(void)
+{
+	return getenv("HYVM_DECODE_VERBOSE") != NULL;
+}
+
+static bool long_run(void)
+{
+	const char *s = getenv("HYVM_LONG");
+
+	return s && *s && *s != '0';
+}
+
+/* ---------------------------------------------------------------------- */
+/* Hand-written cases.                                                    */
+
+struct known {
+	const char *name;
+	enum x86_mode mode;
+	u8 bytes[16];
+	u8 n;
+	enum x86_decode_status st;
+	u8 len;
+	u8 cf;
+	u32 flags;	/* must all be set */
+	u8 mem;
+	u8 opsize;
+};
+
+#define K(nm, md, st, ln, cf, fl, mem, osz, ...) \
+	{ nm, md, { __VA_ARGS__ }, sizeof((u8[]){ __VA_ARGS__ }), st, ln, cf, fl, mem, osz }
+#define L64 X86_MODE_LONG64
+#define P32 X86_MODE_PROT32
+#define P16 X86_MODE_PROT16
+#define RM X86_MODE_REAL
+#define OK X86_DECODE_OK
+#define UD X86_DECODE_UD
+
+static const struct known known[] = {
+	K("nop", L64, OK, 1, 0, 0, 0, 4, 0x90),
+	K("mov rax,imm64", L64, OK, 10, 0, 0, 0, 8, 0x48, 0xb8, 1, 2, 3, 4, 5, 6, 7, 8),
+	K("mov eax,[rip+x]", L64, OK, 6, 0, X86_F_MEM | X86_F_RIPREL, X86_MEM_R, 4,
+	  0x8b, 0x05, 0x10, 0, 0, 0),
+	K("add [rax],al lock", L64, OK, 3, 0, X86_P_LOCK | X86_F_MEM, X86_MEM_R | X86_MEM_W, 1,
+	  0xf0, 0x00, 0x00),
+	K("lock add reg", L64, UD, 3, 0, 0, 0, 0, 0xf0, 0x00, 0xc0),
+	K("lock mov", L64, UD, 3, 0, 0, 0, 0, 0xf0, 0x89, 0x00),
+	K("jmp rel8", L64, OK, 2, X86_CF_JMP, X86_F_REL, 0, 8, 0xeb, 0xfe),
+	K("66 jmp rel32 (intel)", L64, OK, 6, X86_CF_JMP, X86_F_REL, 0, 8,
+	  0x66, 0xe9, 1, 2, 3, 4),
+	K("jcc rel32", L64, OK, 6, X86_CF_JCC, X86_F_REL, 0, 8, 0x0f, 0x84, 1, 2, 3, 4),
+	K("call rel32", L64, OK, 5, X86_CF_CALL, X86_F_REL | X86_F_STACK, 0, 8,
+	  0xe8, 1, 2, 3, 4),
+	K("call [rax]", L64, OK, 2, X86_CF_CALL_IND, X86_F_MEM | X86_F_STACK, X86_MEM_R, 8,
+	  0xff, 0x10),
+	K("jmp rax", L64, OK, 2, X86_CF_JMP_IND, 0, 0, 8, 0xff, 0xe0),
+	K("ljmp [rax]", L64, OK, 2, X86_CF_JMP_FAR, X86_F_SENSITIVE, X86_MEM_R, 4, 0xff, 0x28),
+	K("ljmp reg", L64, UD, 2, 0, 0, 0, 0, 0xff, 0xe8),
+	K("ret", L64, OK, 1, X86_CF_RET, X86_F_STACK, 0, 8, 0xc3),
+	K("ret imm", L64, OK, 3, X86_CF_RET, X86_F_STACK, 0, 8, 0xc2, 8, 0),
+	K("iretq", L64, OK, 2, X86_CF_IRET, X86_F_SENSITIVE, 0, 8, 0x48, 0xcf),
+	K("int 0x80", P32, OK, 2, X86_CF_INT, 0, 0, 4, 0xcd, 0x80),
+	K("syscall", L64, OK, 2, X86_CF_SYSCALL, 0, 0, 4, 0x0f, 0x05),
+	K("sysret", L64, OK, 2, X86_CF_SYSRET, X86_F_PRIV, 0, 4, 0x0f, 0x07),
+	K("loop", L64, OK, 2, X86_CF_LOOP, X86_F_REL, 0, 8, 0xe2, 0xfe),
+	K("jrcxz", L64, OK, 2, X86_CF_LOOP, X86_F_REL, 0, 8, 0xe3, 0xfe),
+	K("popf", L64, OK, 1, 0, X86_F_SENSITIVE | X86_F_STACK, 0, 8, 0x9d),
+	K("pushf 66", L64, OK, 2, 0, X86_F_SENSITIVE, 0, 2, 0x66, 0x9c),
+	K("sgdt", L64, OK, 3, 0, X86_F_SENSITIVE | X86_F_MEM, X86_MEM_W, 4, 0x0f, 0x01, 0x00),
+	K("lgdt", L64, OK, 3, 0, X86_F_PRIV, X86_MEM_R, 4, 0x0f, 0x01, 0x10),
+	K("smsw eax", L64, OK, 3, 0, X86_F_SENSITIVE, 0, 4, 0x0f, 0x01, 0xe0),
+	K("swapgs", L64, OK, 3, 0, X86_F_PRIV, 0, 4, 0x0f, 0x01, 0xf8),
+	K("swapgs 32", P32, UD, 3, 0, 0, 0, 0, 0x0f, 0x01, 0xf8),
+	K("rdtscp", L64, OK, 3, 0, X86_F_SENSITIVE, 0, 4, 0x0f, 0x01, 0xf9),
+	K("mov cr3,rax", L64, OK, 3, 0, X86_F_PRIV, 0, 8, 0x0f, 0x22, 0xd8),
+	K("mov rax,cr0 mod0", L64, OK, 3, 0, X86_F_PRIV, 0, 8, 0x0f, 0x20, 0x05),
+	K("mov ax,cs", L64, OK, 3, 0, X86_F_SENSITIVE, 0, 2, 0x66, 0x8c, 0xc8),
+	K("mov cs,ax", L64, UD, 2, 0, 0, 0, 0, 0x8e, 0xc8),
+	K("lar", L64, OK, 3, 0, X86_F_SENSITIVE, 0, 4, 0x0f, 0x02, 0xc0),
+	K("lar real", RM, UD, 3, 0, 0, 0, 0, 0x0f, 0x02, 0xc0),
+	K("cpuid", L64, OK, 2, 0, X86_F_SENSITIVE, 0, 4, 0x0f, 0xa2),
+	K("rdtsc", L64, OK, 2, 0, X86_F_SENSITIVE, 0, 4, 0x0f, 0x31),
+	K("cli", L64, OK, 1, 0, X86_F_IOPL, 0, 4, 0xfa),
+	K("out dx,al", L64, OK, 1, 0, X86_F_IOPL, 0, 1, 0xee),
+	K("rep movsb", L64, OK, 2, 0, X86_F_STRING | X86_P_REP, 0, 1, 0xf3, 0xa4),
+	K("hlt", L64, OK, 1, 0, X86_F_PRIV, 0, 4, 0xf4),
+	K("fs mov", L64, OK, 9, 0, X86_P_SEG | X86_F_MEM, X86_MEM_R, 8,
+	  0x64, 0x48, 0x8b, 0x04, 0x25, 0x28, 0, 0, 0),
+	K("moffs64", L64, X86_DECODE_TRUNC, 0, 0, 0, 0, 0, 0xa1),
+	K("moffs16 real", RM, OK, 3, 0, X86_F_MEM, X86_MEM_R, 2, 0xa1, 0x34, 0x12),
+	K("16-bit bp disp8", RM, OK, 3, 0, X86_F_MEM, X86_MEM_R, 2, 0x8b, 0x46, 0x02),
+	K("16-bit disp16", P16, OK, 4, 0, X86_F_MEM, X86_MEM_R, 2, 0x8b, 0x06, 0x34, 0x12),
+	K("67 in 16-bit: 32-bit addressing", P16, OK, 8, 0, X86_F_MEM, X86_MEM_R, 2,
+	  0x67, 0x8b, 0x84, 0x24, 1, 2, 3, 4),
+	K("ljmp ptr16:16 real", RM, OK, 5, X86_CF_JMP_FAR, 0, 0, 2, 0xea, 0, 0x7c, 0, 0),
+	K("ljmp ptr 64", L64, UD, 1, 0, 0, 0, 0, 0xea),
+	K("push cs", P32, OK, 1, 0, X86_F_SENSITIVE | X86_F_STACK, 0, 4, 0x0e),
+	K("inc eax 32", P32, OK, 1, 0, 0, 0, 4, 0x40),
+	K("rex then inc", L64, OK, 3, 0, X86_P_REX, X86_MEM_R | X86_MEM_W, 4, 0x40, 0xff, 0x00),
+	K("les 32", P32, OK, 2, 0, X86_F_SEGLOAD, X86_MEM_R, 4, 0xc4, 0x00),
+	K("vex2 vaddps", L64, OK, 4, 0, X86_P_VEX | X86_F_SIMD, 0, 4, 0xc5, 0xf0, 0x58, 0xc0),
+	K("vex2 in 32", P32, OK, 4, 0, X86_P_VEX, 0, 4, 0xc5, 0xf0, 0x58, 0xc0),
+	K("vzeroupper", L64, OK, 3, 0, X86_P_VEX, 0, 4, 0xc5, 0xf8, 0x77),
+	K("66 vex", L64, UD, 5, 0, 0, 0, 0, 0x66, 0xc5, 0xf0, 0x58, 0xc0),
+	K("evex vaddps zmm", L64, OK, 6, 0, X86_P_EVEX, 0, 4,
+	  0x62, 0xf1, 0x74, 0x48, 0x58, 0xc0),
+	K("evex disp8", L64, OK, 7, 0, X86_P_EVEX | X86_F_MEM, X86_MEM_R, 4,
+	  0x62, 0xf1, 0x74, 0x48, 0x58, 0x40, 0x01),
+	K("vpshufd imm", L64, OK, 5, 0, X86_P_VEX, 0, 4, 0xc5, 0xf9, 0x70, 0xc0, 0x1b),
+	K("xop vprotb imm", L64, OK, 6, 0, X86_P_XOP, 0, 4, 0x8f, 0xe8, 0x78, 0xc0, 0xc0, 0x01),
+	K("xop bextr imm32", L64, OK, 9, 0, X86_P_XOP, 0, 4,
+	  0x8f, 0xea, 0x78, 0x10, 0xc0, 1, 2, 3, 4),
+	K("pop [rax]", L64, OK, 2, 0, X86_F_STACK, X86_MEM_W, 8, 0x8f, 0x00),
+	K("enter", L64, OK, 4, 0, X86_F_STACK, 0, 8, 0xc8, 0x10, 0x00, 0x01),
+	K("xbegin", L64, OK, 6, X86_CF_JCC, X86_F_REL, 0, 4, 0xc7, 0xf8, 1, 2, 3, 4),
+	K("endbr64", L64, OK, 4, 0, X86_F_NOP, 0, 4, 0xf3, 0x0f, 0x1e, 0xfa),
+	K("ud2", L64, OK, 2, X86_CF_OTHER, X86_F_UD, 0, 4, 0x0f, 0x0b),
+	K("3dnow pfadd", P32, OK, 4, 0, X86_F_SIMD, 0, 4, 0x0f, 0x0f, 0xc1, 0x9e),
+	K("3dnow bad", P32, UD, 4, 0, 0, 0, 0, 0x0f, 0x0f, 0xc1, 0x00),
+	K("cmpxchg16b", L64, OK, 4, 0, X86_F_MEM, X86_MEM_R | X86_MEM_W, 16,
+	  0x48, 0x0f, 0xc7, 0x08),
+	K("popcnt needs f3", L64, UD, 3, 0, 0, 0, 0, 0x0f, 0xb8, 0xc0),
+	K("addps f3 -> addss", L64, OK, 4, 0, X86_F_SIMD, 0, 4, 0xf3, 0x0f, 0x58, 0xc0),
+	K("andps f3", L64, UD, 4, 0, 0, 0, 0, 0xf3, 0x0f, 0x54, 0xc0),
+	K("15 bytes", L64, OK, 15, 0, X86_F_NOP, 0, 2,
+	  0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x2e, 0x0f, 0x1f, 0x80, 0, 0, 0, 0),
+	K("16 bytes", L64, X86_DECODE_TOOLONG, 15, 0, 0, 0, 0,
+	  0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x2e, 0x0f, 0x1f, 0x80, 0, 0, 0, 0),
+};
+
+static void test_known(void **state)
+{
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < ARRAY_SIZE(known); i++) {
+		const struct known *k = &known[i];
+		struct x86_insn insn;
+		enum x86_decode_status st = x86_decode(&insn, k->bytes, k->n, k->mode);
+		bool ok = st == k->st;
+
+		if (ok && st == OK) {
+			ok = insn.len == k->len && insn.cf == k->cf &&
+			     (insn.flags & k->flags) == k->flags &&
+			     insn.mem == k->mem && insn.opsize == k->opsize;
+		}
+		if (ok && st == X86_DECODE_TOOLONG)
+			ok = insn.len == k->len;
+		if (!ok) {
+			bad++;
+			print_message("known %s: st %d/%d len %u/%u cf %u/%u flags %#x/%#x mem %u/%u opsize %u/%u\n",
+				      k->name, st, k->st, insn.len, k->len, insn.cf, k->cf,
+				      insn.flags, k->flags, insn.mem, k->mem,
+				      insn.opsize, k->opsize);
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Differential comparison with Zydis.                                    */
+
+static ZydisDecoder zdec[4];
+
+static int setup_zydis(void **state)
+{
+	static const ZydisMachineMode zm[4] = {
+		ZYDIS_MACHINE_MODE_REAL_16, ZYDIS_MACHINE_MODE_LEGACY_16,
+		ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_MACHINE_MODE_LONG_64,
+	};
+	static const ZydisStackWidth zs[4] = {
+		ZYDIS_STACK_WIDTH_16, ZYDIS_STACK_WIDTH_16,
+		ZYDIS_STACK_WIDTH_32, ZYDIS_STACK_WIDTH_64,
+	};
+	int m;
+
+	for (m = 0; m < 4; m++) {
+		if (!ZYAN_SUCCESS(ZydisDecoderInit(&zdec[m], zm[m], zs[m])))
+			return -1;
+		/* hyvm decodes only what the instruction is, not its operands */
+		ZydisDecoderEnableMode(&zdec[m], ZYDIS_DECODER_MODE_MINIMAL, ZYAN_FALSE);
+	}
+	return 0;
+}
+
+enum verdict {
+	V_AGREE,
+	V_EXPLAINED,
+	V_DISAGREE,
+};
+
+struct stats {
+	unsigned long total, agree_ok, agree_bad, explained, disagree;
+	unsigned long by_reason[32];
+};
+
+static const char *reasons[32];
+
+static unsigned int reason_id(const char *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(reasons); i++) {
+		if (reasons[i] == r || !reasons[i]) {
+			reasons[i] = r;
+			return i;
+		}
+	}
+	return ARRAY_SIZE(reasons) - 1;
+}
+
+/*
+ * A known, explained difference between hyvm and Zydis, or NULL.  Each
+ * reason states why hyvm's answer is the one the translator needs.
+ */
+static const char *explain(const struct x86_insn *h, enum x86_decode_status hst,
+			   const ZydisDecodedInstruction *z, bool zok,
+			   const u8 *b, unsigned int n, enum x86_mode mode)
+{
+	bool hok = hst == X86_DECODE_OK;
+
+	if (hok && !zok && (h->flags & (X86_P_VEX | X86_P_EVEX | X86_P_XOP)))
+		return "VEX/EVEX/XOP opcode that no CPU defines: hyvm checks the prefix "
+		       "and decodes the exact length, not the list of defined SIMD opcodes; "
+		       "SIMD is never emulated and a copied instruction faults #UD itself";
+	if (!hok && zok && z->encoding == ZYDIS_INSTRUCTION_ENCODING_MVEX)
+		return "MVEX (62 with P1 bit 2 clear) exists only on Knights Corner "
+		       "coprocessors; every CPU hyvm runs on raises #UD (SDM 2.7.1)";
+	if (!hok && zok && (z->mnemonic == ZYDIS_MNEMONIC_JKZD ||
+			    z->mnemonic == ZYDIS_MNEMONIC_JKNZD))
+		return "VEX 0F 84/85 jkzd/jknzd exist only on Knights Corner; #UD elsewhere";
+	if (hok && zok && h->map == X86_MAP_0F && (h->opcode == 0x1a || h->opcode == 0x1b) &&
+	    z->address_width != 8 * h->adsize)
+		return "bndldx/bndstx: Zydis reports the MPX bound-table address width, "
+		       "hyvm the effective address size of the hint-NOP encoding";
+	if (hok && !zok && h->map == X86_MAP_0F && (h->opcode == 0x1a || h->opcode == 0x1b))
+		return "0F 1A/1B forms Zydis rejects as MPX (bnd4-7, 16-bit or RIP-relative "
+		       "address) are hint NOPs of the same length on CPUs without MPX "
+		       "(SDM vol. 2 NOP, 0F 18-1F reserved-NOP space)";
+	if (hok && !zok && mode == X86_MODE_REAL && h->map == X86_MAP_0F &&
+	    (h->opcode == 0x34 || h->opcode == 0x35))
+		return "sysenter/sysexit in real mode raise #GP(0), not #UD (SDM SYSENTER "
+		       "real-address mode exceptions): hyvm decodes them, the emulator faults";
+	if (!hok && zok && mode == X86_MODE_REAL && h->map == X86_MAP_0F &&
+	    (h->opcode == 0x78 || h->opcode == 0x79))
+		return "VMX instructions are #UD in real mode (SDM VMREAD/VMWRITE "
+		       "real-address mode exceptions); Zydis accepts the register form";
+	return NULL;
+}
+
+/* Control-flow classes both decoders can be mapped to. */
+enum { C_NONE, C_JCC, C_JMP, C_CALL, C_RET, C_INT, C_SYS };
+
+static int cf_class(u8 cf)
+{
+	switch (cf) {
+	case X86_CF_JCC: case X86_CF_LOOP:
+		return C_JCC;
+	case X86_CF_JMP: case X86_CF_JMP_IND: case X86_CF_JMP_FAR:
+		return C_JMP;
+	case X86_CF_CALL: case X86_CF_CALL_IND: case X86_CF_CALL_FAR:
+		return C_CALL;
+	case X86_CF_RET: case X86_CF_RET_FAR:
+		return C_RET;
+	case X86_CF_INT: case X86_CF_IRET:
+		return C_INT;
+	case X86_CF_SYSCALL: case X86_CF_SYSRET:
+		return C_SYS;
+	}
+	return C_NONE;
+}
+
+static int z_class(const ZydisDecodedInstruction *z)
+{
+	/*
+	 * bound (#BR), rsm and xend end no basic block of the translator's:
+	 * hyvm files rsm under X86_CF_OTHER, the others under none.
+	 */
+	switch (z->mnemonic) {
+	case ZYDIS_MNEMONIC_BOUND:
+	case ZYDIS_MNEMONIC_RSM:
+	case ZYDIS_MNEMONIC_XEND:
+	case ZYDIS_MNEMONIC_XABORT:	/* hyvm: X86_CF_OTHER */
+		return C_NONE;
+	case ZYDIS_MNEMONIC_UIRET:	/* hyvm: X86_CF_IRET */
+		return C_INT;
+	default:
+		break;
+	}
+	switch (z->meta.category) {
+	case ZYDIS_CATEGORY_COND_BR:
+		return C_JCC;
+	case ZYDIS_CATEGORY_UNCOND_BR:
+		return C_JMP;
+	case ZYDIS_CATEGORY_CALL:
+		return C_CALL;
+	case ZYDIS_CATEGORY_RET:
+		return z->mnemonic == ZYDIS_MNEMONIC_IRET || z->mnemonic == ZYDIS_MNEMONIC_IRETD ||
+		       z->mnemonic == ZYDIS_MNEMONIC_IRETQ ? C_INT : C_RET;
+	case ZYDIS_CATEGORY_INTERRUPT:
+		return C_INT;
+	case ZYDIS_CATEGORY_SYSCALL:
+	case ZYDIS_CATEGORY_SYSRET:
+		return C_SYS;
+	}
+	if (z->mnemonic == ZYDIS_MNEMONIC_IRET || z->mnemonic == ZYDIS_MNEMONIC_IRETD ||
+	    z->mnemonic == ZYDIS_MNEMONIC_IRETQ)
+		return C_INT;
+	return C_NONE;
+}
+
+static void hexdump(char *out, const u8 *b, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		sprintf(out + 3 * i, "%02x ", b[i]);
+	if (!n)
+		out[0] = 0;
+}
+
+static enum verdict compare_one(const u8 *b, unsigned int n, enum x86_mode mode,
+				struct stats *s, unsigned int *zlen)
+{
+	ZydisDecodedInstruction z;
+	struct x86_insn h;
+	enum x86_decode_status hst;
+	bool zok, agree = true;
+	const char *why = NULL;
+	char hex[64];
+
+	zok = ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&zdec[mode], NULL, b, n, &z));
+	hst = x86_decode(&h, b, n, mode);
+	*zlen = zok ? z.length : 0;
+	s->total++;
+
+	if (zok != (hst == X86_DECODE_OK)) {
+		agree = false;
+		why = "validity";
+	} else if (zok) {
+		if (h.len != z.length) {
+			agree = false;
+			why = "length";
+		} else if ((z.raw.disp.size / 8) != h.disp_size ||
+			   (h.disp_size && z.raw.disp.offset != h.disp_offset)) {
+			agree = false;
+			why = "displacement";
+		} else if (z.encoding != ZYDIS_INSTRUCTION_ENCODING_3DNOW &&
+			   (z.raw.imm[0].size + z.raw.imm[1].size) / 8 != h.imm_size) {
+			agree = false;
+			why = "immediate";
+		} else if (!!(z.attributes & ZYDIS_ATTRIB_HAS_MODRM) !=
+			   !!(h.flags & X86_F_MODRM)) {
+			agree = false;
+			why = "modrm";
+		} else if (!!(z.attributes & ZYDIS_ATTRIB_HAS_LOCK) !=
+			   !!(h.flags & X86_P_LOCK)) {
+			agree = false;
+			why = "lock";
+		} else if (h.disp_size && ((u64)z.raw.disp.value & (~0ULL >> (64 - 8 * h.disp_size))) !=
+			   ((u64)h.disp & (~0ULL >> (64 - 8 * h.disp_size)))) {
+			agree = false;
+			why = "displacement value";
+		} else if (z.encoding != ZYDIS_INSTRUCTION_ENCODING_3DNOW && h.imm1_size &&
+			   z.raw.imm[0].value.u != (u64)h.imm &&
+			   (z.raw.imm[0].value.u & (~0ULL >> (64 - 8 * h.imm1_size))) !=
+			   ((u64)h.imm & (~0ULL >> (64 - 8 * h.imm1_size)))) {
+			agree = false;
+			why = "immediate value";
+		} else if (!!z.raw.imm[0].is_relative != !!(h.flags & X86_F_REL)) {
+			agree = false;
+			why = "relative";
+		} else if (!(h.flags & X86_F_SIMD) && cf_class(h.cf) != z_class(&z)) {
+			agree = false;
+			why = "control flow";
+		} else if ((h.flags & X86_F_MEM) && z.address_width != 8 * h.adsize) {
+			agree = false;
+			why = "address size";
+		}
+	}
+	if (agree) {
+		if (zok)
+			s->agree_ok++;
+		else
+			s->agree_bad++;
+		return V_AGREE;
+	}
+	{
+		const char *r = explain(&h, hst, &z, zok, b, n, mode);
+
+		if (r) {
+			s->explained++;
+			s->by_reason[reason_id(r)]++;
+			return V_EXPLAINED;
+		}
+	}
+	s->disagree++;
+	if (verbose() || s->disagree <= 10) {
+		hexdump(hex, b, min(n, 16u));
+		print_message("%s %s: %s zydis %s len %u, hyvm st %d len %u key %s%s%s m%u:%02x/%u%s p%u %s\n",
+			      mode_name[mode], why, hex, zok ? "ok" : "bad",
+			      zok ? z.length : 0, hst, h.len,
+			      (h.flags & X86_P_VEX) ? "vex" : "", (h.flags & X86_P_EVEX) ? "evex" : "",
+			      (h.flags & X86_P_XOP) ? "xop" : "", h.map, h.opcode,
+			      (h.modrm >> 3) & 7, h.mod == 3 ? "r" : "m", h.last_prefix,
+			      zok ? ZydisMnemonicGetString(z.mnemonic) : "-");
+	}
+	return V_DISAGREE;
+}
+
+static void report(const char *what, const struct stats *s)
+{
+	unsigned int i;
+
+	print_message("%s: %lu compared, %lu agree (%lu valid, %lu invalid), %lu explained, %lu disagree\n",
+		      what, s->total, s->agree_ok + s->agree_bad, s->agree_ok, s->agree_bad,
+		      s->explained, s->disagree);
+	for (i = 0; i < ARRAY_SIZE(reasons) && reasons[i]; i++)
+		if (s->by_reason[i])
+			print_message("  explained %lu: %s\n", s->by_reason[i], reasons[i]);
+}
+
+/* xorshift: reproducible random bytes. */
+static u64 rng_state = 0x9e3779b97f4a7c15ULL;
+
+static u64 rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/*
+ * A random string biased toward the interesting parts of the encoding
+ * space: prefixes, escapes and VEX/EVEX lead bytes, then random bytes.
+ */
+static void random_insn(u8 *b)
+{
+	static const u8 pfx[] = { 0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e,
+				  0x26, 0x64, 0x65, 0x40, 0x48, 0x41, 0x4c };
+	static const u8 *esc[] = { (const u8 *)"\x0f", (const u8 *)"\x0f\x38",
+				   (const u8 *)"\x0f\x3a", (const u8 *)"\xc4",
+				   (const u8 *)"\xc5", (const u8 *)"\x62",
+				   (const u8 *)"\x8f", (const u8 *)"\x0f\x01",
+				   (const u8 *)"\x0f\x0f" };
+	static const u8 esc_len[] = { 1, 2, 2, 1, 1, 1, 1, 2, 2 };
+	unsigned int i, p = 0;
+	u64 r = rnd();
+
+	for (i = 0; i < 16; i += 8) {
+		u64 x = rnd();
+
+		memcpy(b + i, &x, 8);
+	}
+	if ((r & 3) == 0)
+		return;		/* plain random */
+	r >>= 2;
+	while ((r & 3) == 0 && p < 4) {
+		b[p++] = pfx[(r >> 2) % sizeof(pfx)];
+		r >>= 6;
+	}
+	r >>= 2;
+	if (r & 1) {
+		unsigned int e = (r >> 1) % ARRAY_SIZE(esc);
+
+		memcpy(b + p, esc[e], esc_len[e]);
+		/* make VEX/EVEX lead bytes count outside 64-bit mode too */
+		if (e >= 3 && e <= 5 && (r & 0x100))
+			b[p + 1] |= 0xc0;
+	}
+}
+
+static void run_random(enum x86_mode mode)
+{
+	unsigned long n = long_run() ? 30000000UL : 1500000UL, i;
+	struct stats s = { 0 };
+	unsigned int zlen;
+	u8 b[16];
+	char what[64];
+
+	rng_state = 0x9e3779b97f4a7c15ULL + mode;
+	for (i = 0; i < n; i++) {
+		random_insn(b);
+		compare_one(b, 15, mode, &s, &zlen);
+	}
+	snprintf(what, sizeof(what), "random %s", mode_name[mode]);
+	report(what, &s);
+	assert_true(s.agree_ok > n / 10);	/* the generator reaches real code */
+	assert_int_equal(s.disagree, 0);
+}
+
+static void test_random_long64(void **state) { run_random(X86_MODE_LONG64); }
+static void test_random_prot32(void **state) { run_random(X86_MODE_PROT32); }
+static void test_random_prot16(void **state) { run_random(X86_MODE_PROT16); }
+static void test_random_real(void **state) { run_random(X86_MODE_REAL); }
+
+/* ---------------------------------------------------------------------- */
+/* Real code: executable sections of ELF files.                           */
+
+/*
+ * Sweep one code section linearly.  Where Zydis finds an instruction the
+ * sweep advances by its length, else by one byte (data in text, padding).
+ */
+static void sweep(const u8 *p, size_t n, enum x86_mode mode, struct stats *s)
+{
+	size_t off = 0;
+	unsigned int zlen;
+
+	while (off < n) {
+		unsigned int avail = n - off > 15 ? 15 : n - off;
+
+		compare_one(p + off, avail, mode, s, &zlen);
+		off += zlen ? zlen : 1;
+	}
+}
+
+/* Compare every executable section of an ELF64 file; false if not ELF64. */
+static bool sweep_elf(const char *path, struct stats *s)
+{
+	const Elf64_Ehdr *eh;
+	const Elf64_Shdr *sh;
+	struct stat st;
+	void *map;
+	bool ok = false;
+	int fd, i;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(*eh)) {
+		close(fd);
+		return false;
+	}
+	map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return false;
+	eh = map;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_machine != EM_X86_64 || !eh->e_shoff ||
+	    eh->e_shoff + (u64)eh->e_shnum * sizeof(*sh) > (u64)st.st_size)
+		goto out;
+	sh = (const void *)((const u8 *)map + eh->e_shoff);
+	for (i = 0; i < eh->e_shnum; i++) {
+		if (sh[i].sh_type != SHT_PROGBITS || !(sh[i].sh_flags & SHF_EXECINSTR))
+			continue;
+		if (sh[i].sh_offset + sh[i].sh_size > (u64)st.st_size)
+			continue;
+		sweep((const u8 *)map + sh[i].sh_offset, sh[i].sh_size, X86_MODE_LONG64, s);
+	}
+	ok = true;
+out:
+	munmap(map, st.st_size);
+	return ok;
+}
+
+/*
+ * A corpus that is absent is skipped with a printed reason.  The test then
+ * passes, since run.sh counts cmocka's "not ok # SKIP" as a failure.
+ */
+#define CORPUS_SKIP(...) do {						\
+		print_message("SKIP: " __VA_ARGS__);			\
+		return;							\
+	} while (0)
+
+static void test_corpus_vmlinux(void **state)
+{
+	static const char *const paths[] = {
+		"/usr/lib/debug/boot/vmlinux-6.1.0-56-amd64",
+		"/boot/vmlinux-6.1.0-56-amd64",
+	};
+	struct stats s = { 0 };
+	const char *path = getenv("HYVM_VMLINUX");
+	char built[4096];
+	ssize_t l;
+	unsigned int i;
+
+	if (!path) {
+		/* decode.mk extracts one beside this binary */
+		l = readlink("/proc/self/exe", built, sizeof(built) - 32);
+		if (l > 0) {
+			built[l] = 0;
+			strcpy(strrchr(built, '/') + 1, "decode-vmlinux");
+			if (access(built, R_OK) == 0)
+				path = built;
+		}
+	}
+	for (i = 0; !path && i < ARRAY_SIZE(paths); i++)
+		if (access(paths[i], R_OK) == 0)
+			path = paths[i];
+	if (!path)
+		CORPUS_SKIP("vmlinux: no extracted image (set HYVM_VMLINUX)\n");
+	assert_true(sweep_elf(path, &s));
+	report(path, &s);
+	assert_true(s.agree_ok > 1000000);
+	assert_int_equal(s.disagree, 0);
+}
+
+static void test_corpus_modules(void **state)
+{
+	static const char *const dirs[] = {
+		"/lib/modules/6.1.0-56-amd64/kernel/arch/x86/kvm",
+		"/lib/modules/6.1.0-56-amd64/kernel/arch/x86/crypto",
+		"/lib/modules/6.1.0-56-amd64/kernel/crypto",
+		"/lib/modules/6.1.0-56-amd64/kernel/fs/btrfs",
+		"/lib/modules/6.1.0-56-amd64/kernel/fs/xfs",
+		"/lib/modules/6.1.0-56-amd64/kernel/net/sctp",
+		"/lib/modules/6.1.0-56-amd64/kernel/lib/raid6",
+	};
+	struct stats s = { 0 };
+	unsigned int i, files = 0;
+
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *de;
+		char path[4096];
+
+		if (!d)
+			continue;
+		while ((de = readdir(d))) {
+			size_t l = strlen(de->d_name);
+
+			if (l < 4 || strcmp(de->d_name + l - 3, ".ko"))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dirs[i], de->d_name);
+			if (sweep_elf(path, &s))
+				files++;
+		}
+		closedir(d);
+	}
+	if (!files)
+		CORPUS_SKIP("modules: no uncompressed kernel modules found\n");
+	print_message("%u modules\n", files);
+	report("modules", &s);
+	assert_true(s.agree_ok > 10000);
+	assert_int_equal(s.disagree, 0);
+}
+
+static void test_corpus_userspace(void **state)
+{
+	static const char *const bins[] = {
+		"/usr/bin/gdb", "/usr/lib/x86_64-linux-gnu/libc.so.6",
+		"/usr/bin/python3.11", "/usr/lib/x86_64-linux-gnu/libZydis.so.4.0",
+		"/usr/bin/sparse", "/usr/lib/x86_64-linux-gnu/libcrypto.so.3",
+		"/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+	};
+	struct stats s = { 0 };
+	unsigned int i, files = 0;
+
+	for (i = 0; i < ARRAY_SIZE(bins); i++) {
+		if (sweep_elf(bins[i], &s))
+			files++;
+		else
+			print_message("not found or not ELF64: %s\n", bins[i]);
+	}
+	if (!files)
+		CORPUS_SKIP("userspace: none of the binaries found\n");
+	report("userspace", &s);
+	assert_true(s.agree_ok > 10000);
+	assert_int_equal(s.disagree, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_known),
+		cmocka_unit_test(test_random_long64),
+		cmocka_unit_test(test_random_prot32),
+		cmocka_unit_test(test_random_prot16),
+		cmocka_unit_test(test_random_real),
+		cmocka_unit_test(test_corpus_modules),
+		cmocka_unit_test(test_corpus_userspace),
+		cmocka_unit_test(test_corpus_vmlinux),
+	};
+
+	return cmocka_run_group_tests(tests, setup_zydis, NULL);
+}
