@@ -104,7 +104,11 @@ struct world {
 	enum hyvm_paging_kind kind;
 	u8 cpl;
 	u64 accesses, faults, hidden_seen, edits;
+	unsigned int p_present, rsvd_permille;
+	u64 cr3s[3];
 };
+
+static u64 outcomes[4], echist[64];
 
 static const char *kind_name[] = { "none", "32", "pae", "4lvl", "5lvl" };
 
@@ -124,26 +128,29 @@ static u64 rand_pte(struct world *w)
 {
 	u64 *s = &w->prng;
 	u64 r = prng_next(s);
-	u64 pte = prng_below(s, 64) << 12;
+	u64 pte = (prng_below(s, 100) < 92 ? prng_below(s, GUEST_PAGES) :
+		   prng_below(s, 64)) << 12;
+	bool lm = w->kind == HYVM_PAGING_4LVL || w->kind == HYVM_PAGING_5LVL;
 
-	if (prng_below(s, 100) < 88)
+	if (prng_below(s, 100) < w->p_present)
 		pte |= HYVM_PTE_P;
-	if (r & BIT_ULL(1) || r & BIT_ULL(20))
+	if (prng_below(s, 100) < 80)
 		pte |= HYVM_PTE_W;
-	if (r & BIT_ULL(2) || r & BIT_ULL(21))
+	if (prng_below(s, 100) < 85)
 		pte |= HYVM_PTE_U;
 	pte |= r & (HYVM_PTE_PWT | HYVM_PTE_PCD | HYVM_PTE_A | HYVM_PTE_D);
 	if (prng_below(s, 100) < 15) {
 		pte |= HYVM_PTE_PS;
 		/* keep large pages mostly valid: clear low address bits */
-		if (prng_below(s, 4))
+		if (prng_below(s, 8))
 			pte &= ~GENMASK_ULL(29, 13);
 	}
-	if (prng_below(s, 100) < 20)
+	if (prng_below(s, 100) < 20 &&
+	    ((w->mode.efer & HYVM_EFER_NXE) || !prng_below(s, 8)))
 		pte |= HYVM_PTE_NX;
-	if (prng_below(s, 100) < 30)
-		pte |= (prng_below(s, 16)) << HYVM_PTE_PKEY_SHIFT;
-	if (prng_below(s, 100) < 3)
+	if (lm && prng_below(s, 100) < 50)
+		pte |= (prng_below(s, 4)) << HYVM_PTE_PKEY_SHIFT;
+	if (prng_below(s, 1000) < w->rsvd_permille)
 		pte |= BIT_ULL(36 + prng_below(s, 16));	/* maybe reserved */
 	if (w->kind == HYVM_PAGING_32)
 		pte &= 0xffffffffULL;
@@ -218,7 +225,7 @@ static void rand_mode_bits(struct world *w)
 	m->efer = (lm ? HYVM_EFER_LME | HYVM_EFER_LMA : 0) |
 		  (prng_below(s, 4) ? HYVM_EFER_NXE : 0);
 	m->ac = prng_below(s, 2);
-	m->pkru = prng_below(s, 2) ? (u32)prng_next(s) : 0;
+	m->pkru = prng_below(s, 2) ? (u32)(prng_next(s) & prng_next(s)) : 0;
 }
 
 static void sys_set_mode(struct world *w)
@@ -226,9 +233,29 @@ static void sys_set_mode(struct world *w)
 	assert_int_equal(hyvm_shadow_set_mode(&w->vcpu, &w->mode, w->cpl), 0);
 }
 
+static void guest_store(struct world *w, u64 gpa, u64 val, unsigned int size)
+{
+	fake_set(&w->ref, gpa, val, size);
+	if (hyvm_shadow_gfn_traced(w->vm, gpa >> 12))
+		assert_int_equal(hyvm_shadow_traced_write(w->vm, gpa, val, size), 0);
+	else
+		fake_set(&w->sys, gpa, val, size);
+}
+
 static void load_cr3(struct world *w, u64 cr3)
 {
 	bool pcid = w->mode.cr4 & HYVM_CR4_PCIDE;
+	int i;
+
+	/* A PAE guest mostly loads valid PDPTEs (else MOV CR3 would #GP). */
+	for (i = 0; i < 4 && w->kind == HYVM_PAGING_PAE &&
+	     prng_below(&w->prng, 8); i++) {
+		u64 a = (cr3 & GENMASK_ULL(31, 5)) + i * 8;
+
+		guest_store(w, a, fake_get(&w->ref, a, 8) &
+			    ~(GENMASK_ULL(63, w->mode.maxphyaddr) |
+			      GENMASK_ULL(8, 5) | GENMASK_ULL(2, 1)), 8);
+	}
 
 	w->mode.cr3 = cr3;
 	if (w->kind == HYVM_PAGING_PAE)
@@ -243,6 +270,9 @@ static void load_cr3(struct world *w, u64 cr3)
 static u64 rand_cr3(struct world *w)
 {
 	u64 gfn = prng_below(&w->prng, GUEST_PAGES);
+
+	if (w->cr3s[0] && prng_below(&w->prng, 4))
+		return w->cr3s[prng_below(&w->prng, 3)];
 
 	if (w->kind == HYVM_PAGING_PAE)
 		return gfn << 12 | prng_below(&w->prng, 128) << 5;
@@ -272,6 +302,9 @@ static void one_access(struct world *w)
 
 	w->accesses++;
 	hyvm_walk(&w->ref_ops, &w->mode, gva, uacc, &ref);
+	outcomes[ref.status]++;
+	if (ref.status == HYVM_WALK_PF)
+		echist[ref.error_code & 63]++;
 
 	for (tries = 0; tries < 3; tries++) {
 		struct hyvm_sp *rsp;
@@ -388,12 +421,23 @@ static void one_edit(struct world *w)
 	gpa = gfn << 12 | (prng_below(s, 4096 / es) * es);
 	if (prng_below(s, 4) == 0)
 		gpa = gfn << 12 | (prng_below(s, 4) * es);	/* hot entries */
+	if (w->kind == HYVM_PAGING_PAE && prng_below(s, 6) == 0)
+		gpa = (w->mode.cr3 & GENMASK_ULL(31, 5)) + prng_below(s, 4) * 8;
 	val = rand_pte(w);
 	switch (prng_below(s, 8)) {
-	case 0:		/* flip accessed or dirty only */
-		val = fake_get(&w->ref, gpa, es) ^
-		      (prng_below(s, 2) ? HYVM_PTE_A : HYVM_PTE_D);
+	case 0:		/* flip one of the interesting bits */
+	case 2:
+	case 3: {
+		static const u64 bits[] = {
+			HYVM_PTE_A, HYVM_PTE_D, HYVM_PTE_W, HYVM_PTE_U,
+			HYVM_PTE_P, HYVM_PTE_NX, HYVM_PTE_PS, 1ULL << 59,
+		};
+
+		val = fake_get(&w->ref, gpa, es) ^ bits[prng_below(s, 8)];
+		if (es == 4)
+			val &= 0xffffffffULL;
 		break;
+	}
 	case 1:		/* a narrower store */
 		size = 1 << prng_below(s, 3);
 		if (size > es)
@@ -402,11 +446,7 @@ static void one_edit(struct world *w)
 		break;
 	}
 	w->edits++;
-	fake_set(&w->ref, gpa, val, size);
-	if (hyvm_shadow_gfn_traced(w->vm, gfn))
-		assert_int_equal(hyvm_shadow_traced_write(w->vm, gpa, val, size), 0);
-	else
-		fake_set(&w->sys, gpa, val, size);
+	guest_store(w, gpa, val, size);
 }
 
 /* Structural invariants of the shadow MMU. */
@@ -456,7 +496,7 @@ static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
 		.free_table = host_free,
 	};
 	struct world *w = calloc(1, sizeof(*w));
-	unsigned int i;
+	unsigned int i, r;
 
 	w->seed = seed;
 	w->prng = seed * 0x9e3779b97f4a7c15ULL + 1;
@@ -471,25 +511,31 @@ static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
 	hops.opaque = &w->host;
 	w->vm = calloc(1, sizeof(*w->vm));
 
-	w->kind = prng_below(&w->prng, 20) == 0 ? HYVM_PAGING_NONE :
-		  1 + prng_below(&w->prng, 4);
+	/* unpaged 1/20, 32-bit and PAE 1/4 each, long mode the rest */
+	r = prng_below(&w->prng, 20);
+	w->kind = r == 0 ? HYVM_PAGING_NONE : r < 6 ? HYVM_PAGING_32 :
+		  r < 11 ? HYVM_PAGING_PAE : r < 16 ? HYVM_PAGING_4LVL :
+		  HYVM_PAGING_5LVL;
+	w->p_present = 85 + prng_below(&w->prng, 15);
+	w->rsvd_permille = prng_below(&w->prng, 30);
+	rand_mode_bits(w);
 	fill_memory(w);
 	assert_int_equal(hyvm_shadow_vm_init(w->vm, &hops, &w->sys_ops,
 					     caps[prng_below(&w->prng, 4)]), 0);
 	w->vm->flood_threshold = 2 + prng_below(&w->prng, 6);
 	hyvm_shadow_vcpu_init(&w->vcpu, w->vm);
-	rand_mode_bits(w);
 	w->mode.maxphyaddr = maxpa[prng_below(&w->prng, 4)];
 	w->cpl = prng_below(&w->prng, 2) ? 3 : 0;
 	sys_set_mode(w);
+	for (i = 0; i < 3; i++)
+		w->cr3s[i] = rand_cr3(w);
 	load_cr3(w, rand_cr3(w));
 
 	for (i = 0; i < ops; i++) {
-		u64 r = prng_below(&w->prng, 1000);
-
+		r = prng_below(&w->prng, 1000);
 		if (getenv("HYVM_TRACE"))
-			fprintf(stderr, "op %u: %llu cpl %u cr3 %#llx\n", i,
-				(unsigned long long)r, w->cpl,
+			fprintf(stderr, "op %u: %u cpl %u cr3 %#llx\n", i,
+				r, w->cpl,
 				(unsigned long long)w->mode.cr3);
 
 		if (r < 700) {
@@ -552,7 +598,7 @@ static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
 static void test_model(void **state)
 {
 	const char *s = getenv("HYVM_SEED");
-	unsigned int worlds = getenv("HYVM_LONG") ? 40000 : 1500;
+	unsigned int worlds = getenv("HYVM_LONG") ? 100000 : 6000;
 	unsigned int ops = 800, i;
 	u64 base = s ? strtoull(s, NULL, 0) : 1;
 
@@ -574,8 +620,16 @@ static void test_model(void **state)
 		(unsigned long long)total.reclaims,
 		(unsigned long long)total.root_cache_hits,
 		(unsigned long long)total.zaps);
+	fprintf(stderr, "model outcomes: %llu ok, %llu #PF, %llu #GP, %llu memerr\n",
+		(unsigned long long)outcomes[0], (unsigned long long)outcomes[1],
+		(unsigned long long)outcomes[2], (unsigned long long)outcomes[3]);
+	for (i = 0; i < 64; i++)
+		if (echist[i] && getenv("HYVM_DEBUG"))
+			fprintf(stderr, "ec %#x: %llu\n", i, (unsigned long long)echist[i]);
 	/* The random mix must reach every path it is meant to test. */
 	assert_true(total.hidden_faults > 0 && total.true_faults > 0);
+	/* ... and translate successfully often enough to mean something */
+	assert_true(outcomes[HYVM_WALK_OK] * 5 > total.invlpgs);
 	if (!s) {
 		assert_true(total.traced_writes > 0 && total.unshadows > 0);
 		assert_true(total.reclaims > 0 && total.root_cache_hits > 0);

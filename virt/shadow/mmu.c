@@ -62,7 +62,7 @@ static bool role_eq(const struct hyvm_sp_role *a, const struct hyvm_sp_role *b)
 	       a->view == b->view && a->direct == b->direct &&
 	       a->synthetic == b->synthetic && a->wp == b->wp &&
 	       a->smap == b->smap && a->pke == b->pke && a->nxe == b->nxe &&
-	       a->pse == b->pse &&
+	       a->pse == b->pse && a->pkey == b->pkey &&
 	       a->dirty == b->dirty && a->pkru == b->pkru;
 }
 
@@ -579,6 +579,7 @@ static void child_key(const struct hyvm_shadow_vcpu *v,
 		role->direct = 1;
 		role->access = walk_access(w);
 		role->dirty = !!(pte & HYVM_PTE_D);
+		role->pkey = w->pkey;
 		*gfn = base;
 		return;
 	}

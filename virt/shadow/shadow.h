@@ -76,13 +76,14 @@ enum hyvm_shadow_view {
  * @smap: SMAP enforced, i.e. CR4.SMAP && !EFLAGS.AC (kernel view)
  * @pke: protection keys in force (long mode && CR4.PKE)
  * @nxe: EFER.NXE
+ * @pkey: protection key of the guest large page (direct pages)
  * @pse: CR4.PSE (32-bit paging: whether PS maps 4M pages)
  * @pkru: PKRU, kernel view with @pke only (keys are enforced by the
  *	shadow there, by the CPU in the user view)
  */
 struct hyvm_sp_role {
 	u8 level, kind, quadrant, access;
-	u8 view, direct, synthetic, wp, smap, pke, nxe, pse, dirty;
+	u8 view, direct, synthetic, wp, smap, pke, nxe, pse, dirty, pkey;
 	u32 pkru;
 };
 
