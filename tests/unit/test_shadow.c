@@ -292,7 +292,7 @@ static void one_access(struct world *w)
 	struct hyvm_walk ref, hw;
 	struct hyvm_paging_mode hm;
 	struct hyvm_gmem_ops hw_ops = {
-		.read = hw_read, .cmpxchg = hw_cmpxchg, .opaque = &w->host,
+		.read = hw_read, .cmpxchg_gpa = hw_cmpxchg, .opaque = &w->host,
 	};
 	struct hyvm_shadow_fault f;
 	enum hyvm_shadow_result res;

@@ -73,7 +73,7 @@ static inline struct hyvm_gmem_ops fake_ops(struct fake_mem *m)
 {
 	struct hyvm_gmem_ops ops = {
 		.read = fake_read, .write = fake_write,
-		.cmpxchg = fake_cmpxchg, .opaque = m,
+		.cmpxchg_gpa = fake_cmpxchg, .opaque = m,
 	};
 	return ops;
 }

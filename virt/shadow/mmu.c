@@ -29,20 +29,20 @@
 #define SPTE_ADDR	GENMASK_ULL(51, 12)
 #define SPTE_TABLE	(HYVM_PTE_P | HYVM_PTE_W | HYVM_PTE_U | HYVM_PTE_A)
 
-static void list_init(struct hyvm_list *l)
+static void lru_init(struct hyvm_list *l)
 {
 	l->prev = l;
 	l->next = l;
 }
 
-static void list_del(struct hyvm_list *e)
+static void lru_del(struct hyvm_list *e)
 {
 	e->prev->next = e->next;
 	e->next->prev = e->prev;
-	list_init(e);
+	lru_init(e);
 }
 
-static void list_add_front(struct hyvm_list *head, struct hyvm_list *e)
+static void lru_add_front(struct hyvm_list *head, struct hyvm_list *e)
 {
 	e->next = head->next;
 	e->prev = head;
@@ -90,7 +90,7 @@ int hyvm_shadow_vm_init(struct hyvm_shadow_vm *vm,
 	vm->mem = *mem;
 	vm->max_pages = max_pages;
 	vm->flood_threshold = 4;
-	list_init(&vm->lru);
+	lru_init(&vm->lru);
 	return 0;
 }
 
@@ -150,7 +150,7 @@ static void sp_free(struct hyvm_shadow_vm *vm, struct hyvm_sp *sp)
 			}
 		}
 	}
-	list_del(&sp->lru);
+	lru_del(&sp->lru);
 	vm->host.free_table(vm->host.opaque, sp->spt, sp->hpfn);
 	hyvm_shadow_meta_free(vm, sp->aux);
 	hyvm_shadow_meta_free(vm, sp);
@@ -230,7 +230,7 @@ static struct hyvm_sp *sp_create(struct hyvm_shadow_vm *vm, u64 gfn,
 	sp->hnext = vm->hash[b];
 	vm->hash[b] = sp;
 	sp->hashed = true;
-	list_add_front(&vm->lru, &sp->lru);
+	lru_add_front(&vm->lru, &sp->lru);
 	vm->stats.shadow_pages++;
 	vm->stats.sp_created++;
 	if (vm->stats.shadow_pages > vm->stats.shadow_pages_max)
@@ -252,8 +252,8 @@ static struct hyvm_sp *sp_get(struct hyvm_shadow_vm *vm, u64 gfn,
 	struct hyvm_sp *sp = sp_lookup(vm, gfn, role);
 
 	if (sp) {
-		list_del(&sp->lru);
-		list_add_front(&vm->lru, &sp->lru);
+		lru_del(&sp->lru);
+		lru_add_front(&vm->lru, &sp->lru);
 		return sp;
 	}
 	return sp_create(vm, gfn, role);
@@ -712,8 +712,8 @@ enum hyvm_shadow_result hyvm_shadow_page_fault(struct hyvm_shadow_vcpu *v,
 			if (r)
 				goto err_path;
 		} else {
-			list_del(&child->lru);
-			list_add_front(&vm->lru, &child->lru);
+			lru_del(&child->lru);
+			lru_add_front(&vm->lru, &child->lru);
 		}
 		sp->flood = 0;
 		child->pin++;

@@ -226,7 +226,7 @@ static int set_ad(const struct hyvm_gmem_ops *mem, struct hyvm_walk *w,
 			new |= HYVM_PTE_D;
 		if (new == old)
 			continue;
-		r = mem->cmpxchg(mem->opaque, w->pte_gpa[level], old, new,
+		r = mem->cmpxchg_gpa(mem->opaque, w->pte_gpa[level], old, new,
 				 w->pte_size);
 		if (r == -EAGAIN)
 			return 1;

@@ -87,7 +87,7 @@ struct hyvm_paging_mode {
  * struct hyvm_gmem_ops - guest physical memory
  * @read: copy @len bytes at @gpa; negative errno if not backed.
  * @write: store @len bytes at @gpa; negative errno if not backed.
- * @cmpxchg: atomically replace the @size-byte (4 or 8) value at @gpa by
+ * @cmpxchg_gpa: atomically replace the @size-byte (4 or 8) value at @gpa by
  *	@new if it equals @old.  Returns 0 when done, -EAGAIN when the value
  *	differed, another negative errno when not backed.  Used for A/D
  *	updates, which hardware performs as locked operations.
@@ -95,7 +95,7 @@ struct hyvm_paging_mode {
 struct hyvm_gmem_ops {
 	int (*read)(void *opaque, u64 gpa, void *buf, unsigned int len);
 	int (*write)(void *opaque, u64 gpa, const void *buf, unsigned int len);
-	int (*cmpxchg)(void *opaque, u64 gpa, u64 old, u64 new,
+	int (*cmpxchg_gpa)(void *opaque, u64 gpa, u64 old, u64 new,
 		       unsigned int size);
 	void *opaque;
 };
