@@ -108,7 +108,7 @@ struct world {
 	u64 cr3s[3];
 };
 
-static u64 outcomes[4], echist[64];
+static u64 outcomes[4], echist[64], subset_checked;
 
 static const char *kind_name[] = { "none", "32", "pae", "4lvl", "5lvl" };
 
@@ -281,6 +281,108 @@ static u64 rand_cr3(struct world *w)
 	return gfn << 12;
 }
 
+/* The CPU state the bt engine runs the guest with, on shadow root @root. */
+static void hw_mode(struct world *w, enum hyvm_shadow_view view, u64 root,
+		    struct hyvm_paging_mode *hm)
+{
+	struct hyvm_sp *rsp = w->vcpu.cur[view].sp;
+
+	memset(hm, 0, sizeof(*hm));
+	hm->cr0 = HYVM_CR0_PE | HYVM_CR0_PG | HYVM_CR0_WP;
+	hm->cr4 = HYVM_CR4_PAE |
+		  (w->vcpu.shadow_levels == 5 ? HYVM_CR4_LA57 : 0) |
+		  (view == HYVM_VIEW_USER && rsp->role.pke ? HYVM_CR4_PKE : 0);
+	hm->efer = HYVM_EFER_LME | HYVM_EFER_LMA | HYVM_EFER_NXE;
+	hm->pkru = w->mode.pkru;
+	hm->maxphyaddr = 52;
+	hm->cr3 = root;
+}
+
+static const struct hyvm_gmem_ops *hw_ops(struct world *w)
+{
+	static struct hyvm_gmem_ops ops = {
+		.read = hw_read, .cmpxchg_gpa = hw_cmpxchg,
+	};
+
+	ops.opaque = &w->host;
+	return &ops;
+}
+
+/*
+ * Every access the shadow of the current view allows, the guest allows,
+ * to the same frame, with A (and D for stores) already set: the shadow
+ * never grants more than the guest, whatever was or was not probed.
+ */
+static void check_leaves(struct world *w, enum hyvm_shadow_view view,
+			 struct hyvm_sp *sp, u64 va, unsigned int *n)
+{
+	struct hyvm_paging_mode hm, gm = w->mode;
+	unsigned int i, a;
+	u64 root;
+
+	for (i = 0; i < 512; i++) {
+		u64 v = va | (u64)i << (12 + 9 * (sp->role.level - 1));
+
+		if (!(sp->spt[i] & HYVM_PTE_P))
+			continue;
+		if (sp->role.level > 1) {
+			check_leaves(w, view, ((struct hyvm_sp **)sp->aux)[i], v, n);
+			continue;
+		}
+		if (v & BIT_ULL(w->vcpu.shadow_levels == 5 ? 56 : 47))
+			v |= w->vcpu.shadow_levels == 5 ? GENMASK_ULL(63, 57) :
+			     GENMASK_ULL(63, 48);
+		root = w->vcpu.cur[view].sp->hpfn << 12;
+		hw_mode(w, view, root, &hm);
+		for (a = 0; a < 3; a++) {
+			u32 acc = a == 1 ? HYVM_ACC_WRITE : a == 2 ? HYVM_ACC_FETCH : 0;
+			struct hyvm_walk hw, gw;
+			int lvl;
+
+			if (hyvm_walk(hw_ops(w), &hm, v, acc | HYVM_ACC_USER, &hw) !=
+			    HYVM_WALK_OK)
+				continue;
+			(*n)++;
+			if (view == HYVM_VIEW_USER)
+				acc |= HYVM_ACC_USER;
+			hyvm_walk(&w->ref_ops, &gm, v, acc | HYVM_ACC_NO_AD, &gw);
+			CHECK(w, gw.status == HYVM_WALK_OK &&
+			      gw.gpa >> 12 == (hw.gpa >> 12) - HPFN_DATA,
+			      "view %d grants acc %#x at %#llx (guest: status %d ec %#x)",
+			      view, acc, (unsigned long long)v, gw.status,
+			      gw.error_code);
+			for (lvl = gw.levels; lvl >= gw.leaf_level; lvl--) {
+				if (gw.kind == HYVM_PAGING_PAE && lvl == 3)
+					continue;
+				CHECK(w, gw.pte[lvl] & HYVM_PTE_A,
+				      "mapped without guest A at level %d", lvl);
+			}
+			if (acc & HYVM_ACC_WRITE)
+				CHECK(w, gw.pte[gw.leaf_level] & HYVM_PTE_D,
+				      "writable without guest D");
+		}
+	}
+}
+
+static void check_subset(struct world *w)
+{
+	unsigned int view, n = 0;
+	u64 root;
+
+	if (w->kind == HYVM_PAGING_NONE)
+		return;
+	for (view = 0; view < HYVM_NR_VIEWS; view++) {
+		if (!w->vcpu.cur[view].sp)
+			continue;
+		/* roots are only current for the mode they were made for */
+		assert_int_equal(hyvm_shadow_root(&w->vcpu, view, &root), 0);
+		if (view != hyvm_shadow_cur_view(&w->vcpu))
+			continue;
+		check_leaves(w, view, w->vcpu.cur[view].sp, 0, &n);
+	}
+	subset_checked += n;
+}
+
 /* Translate through the shadow as the CPU would, faulting into the MMU. */
 static void one_access(struct world *w)
 {
@@ -291,9 +393,6 @@ static void one_access(struct world *w)
 	enum hyvm_shadow_view view = hyvm_shadow_cur_view(&w->vcpu);
 	struct hyvm_walk ref, hw;
 	struct hyvm_paging_mode hm;
-	struct hyvm_gmem_ops hw_ops = {
-		.read = hw_read, .cmpxchg_gpa = hw_cmpxchg, .opaque = &w->host,
-	};
 	struct hyvm_shadow_fault f;
 	enum hyvm_shadow_result res;
 	int status = -1, tries, lvl;
@@ -307,21 +406,9 @@ static void one_access(struct world *w)
 		echist[ref.error_code & 63]++;
 
 	for (tries = 0; tries < 3; tries++) {
-		struct hyvm_sp *rsp;
-
 		assert_int_equal(hyvm_shadow_root(&w->vcpu, view, &root), 0);
-		rsp = w->vcpu.cur[view].sp;
-		memset(&hm, 0, sizeof(hm));
-		hm.cr0 = HYVM_CR0_PE | HYVM_CR0_PG | HYVM_CR0_WP;
-		hm.cr4 = HYVM_CR4_PAE |
-			 (w->vcpu.shadow_levels == 5 ? HYVM_CR4_LA57 : 0) |
-			 (view == HYVM_VIEW_USER && rsp->role.pke ?
-			  HYVM_CR4_PKE : 0);
-		hm.efer = HYVM_EFER_LME | HYVM_EFER_LMA | HYVM_EFER_NXE;
-		hm.pkru = w->mode.pkru;
-		hm.maxphyaddr = 52;
-		hm.cr3 = root;
-		if (hyvm_walk(&hw_ops, &hm, ref.gva, acc | HYVM_ACC_USER, &hw) ==
+		hw_mode(w, view, root, &hm);
+		if (hyvm_walk(hw_ops(w), &hm, ref.gva, acc | HYVM_ACC_USER, &hw) ==
 		    HYVM_WALK_OK) {
 			CHECK(w, (hw.gpa >> 12) >= HPFN_DATA &&
 			      (hw.gpa >> 12) < HPFN_DATA + GUEST_PAGES,
@@ -566,8 +653,10 @@ static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
 		} else {
 			hyvm_shadow_zap_all(w->vm);
 		}
-		if ((i & 63) == 63)
+		if ((i & 63) == 63) {
 			check_invariants(w);
+			check_subset(w);
+		}
 	}
 	check_invariants(w);
 
@@ -598,7 +687,7 @@ static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
 static void test_model(void **state)
 {
 	const char *s = getenv("HYVM_SEED");
-	unsigned int worlds = getenv("HYVM_LONG") ? 100000 : 6000;
+	unsigned int worlds = getenv("HYVM_LONG") ? 100000 : 4000;
 	unsigned int ops = 800, i;
 	u64 base = s ? strtoull(s, NULL, 0) : 1;
 
@@ -620,6 +709,9 @@ static void test_model(void **state)
 		(unsigned long long)total.reclaims,
 		(unsigned long long)total.root_cache_hits,
 		(unsigned long long)total.zaps);
+	fprintf(stderr, "model: %llu shadow-granted accesses checked against the guest\n",
+		(unsigned long long)subset_checked);
+	assert_true(subset_checked > 0);
 	fprintf(stderr, "model outcomes: %llu ok, %llu #PF, %llu #GP, %llu memerr\n",
 		(unsigned long long)outcomes[0], (unsigned long long)outcomes[1],
 		(unsigned long long)outcomes[2], (unsigned long long)outcomes[3]);
@@ -637,9 +729,305 @@ static void test_model(void **state)
 	}
 }
 
+/* ---- directed tests on a small hand-built 4-level guest ---- */
+
+/*
+ * Guest: PML4 at frame 1, PDPT 2, PD 3, PT 4 (PT 5 for the second
+ * address space at CR3 = frame 6).  va(i) is mapped by PTE i of PT 4.
+ */
+#define VA(i)	(0x1000ULL * (i))
+#define PWU	(HYVM_PTE_P | HYVM_PTE_W | HYVM_PTE_U)
+
+static struct world *mini_world(u64 cap)
+{
+	struct hyvm_shadow_host_ops hops = {
+		.gfn_to_hpfn = host_gfn_to_hpfn, .alloc_table = host_alloc,
+		.free_table = host_free,
+	};
+	struct world *w = calloc(1, sizeof(*w));
+
+	w->ref_bytes = calloc(FAKE_PAGES, 4096);
+	w->sys_bytes = w->ref_bytes;	/* one memory: no model here */
+	w->ref.bytes = w->sys.bytes = w->ref_bytes;
+	w->ref.npages = w->sys.npages = GUEST_PAGES;
+	w->ref_ops = fake_ops(&w->ref);
+	w->sys_ops = fake_ops(&w->sys);
+	w->host.backed_pages = GUEST_PAGES;
+	hops.opaque = &w->host;
+	w->vm = calloc(1, sizeof(*w->vm));
+	w->kind = HYVM_PAGING_4LVL;
+	assert_int_equal(hyvm_shadow_vm_init(w->vm, &hops, &w->sys_ops, cap), 0);
+	hyvm_shadow_vcpu_init(&w->vcpu, w->vm);
+
+	fake_set(&w->ref, 0x1000, PWU | 0x2000, 8);
+	fake_set(&w->ref, 0x2000, PWU | 0x3000, 8);
+	fake_set(&w->ref, 0x3000, PWU | 0x4000, 8);
+	fake_set(&w->ref, 0x6000, PWU | 0x7000, 8);
+	fake_set(&w->ref, 0x7000, PWU | 0x8000, 8);
+	fake_set(&w->ref, 0x8000, PWU | 0x5000, 8);
+
+	w->mode.cr0 = HYVM_CR0_PE | HYVM_CR0_PG | HYVM_CR0_WP;
+	w->mode.cr4 = HYVM_CR4_PAE | HYVM_CR4_PCIDE;
+	w->mode.efer = HYVM_EFER_LME | HYVM_EFER_LMA | HYVM_EFER_NXE;
+	w->mode.maxphyaddr = 46;
+	w->mode.cr3 = 0x1000;
+	w->cpl = 0;
+	sys_set_mode(w);
+	assert_int_equal(hyvm_shadow_write_cr3(&w->vcpu, 0x1000), 0);
+	return w;
+}
+
+static void mini_free(struct world *w)
+{
+	hyvm_shadow_vcpu_destroy(&w->vcpu);
+	hyvm_shadow_vm_destroy(w->vm);
+	assert_int_equal(w->host.live, 0);
+	assert_int_equal(w->vm->stats.shadow_pages, 0);
+	assert_int_equal(w->vm->stats.meta_objects, 0);
+	free(w->vm);
+	free(w->ref_bytes);
+	free(w);
+}
+
+/* Does the CPU, on the current shadow root, allow this access? */
+static bool hw_ok(struct world *w, u64 va, u32 acc, u64 *gfn)
+{
+	enum hyvm_shadow_view view = hyvm_shadow_cur_view(&w->vcpu);
+	struct hyvm_paging_mode hm;
+	struct hyvm_walk hw;
+	u64 root;
+
+	assert_int_equal(hyvm_shadow_root(&w->vcpu, view, &root), 0);
+	hw_mode(w, view, root, &hm);
+	if (hyvm_walk(hw_ops(w), &hm, va, acc | HYVM_ACC_USER, &hw))
+		return false;
+	if (gfn)
+		*gfn = (hw.gpa >> 12) - HPFN_DATA;
+	return true;
+}
+
+static void test_hidden_and_true(void **state)
+{
+	struct world *w = mini_world(0);
+	struct hyvm_shadow_fault f;
+	u64 gfn;
+
+	fake_set(&w->ref, 0x4000 + 8, PWU | 0x9000, 8);		/* va 1 */
+	fake_set(&w->ref, 0x4000 + 16, HYVM_PTE_P | 0xa000, 8);	/* va 2: sup ro */
+
+	assert_false(hw_ok(w, VA(1), 0, NULL));
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), 0, &f),
+			 HYVM_SHADOW_RETRY);
+	assert_int_equal(w->vm->stats.hidden_faults, 1);
+	assert_true(hw_ok(w, VA(1), 0, &gfn));
+	assert_int_equal(gfn, 9);
+	/* read fill with D clear: the store faults, hidden, sets D */
+	assert_false(hw_ok(w, VA(1), HYVM_ACC_WRITE, NULL));
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), HYVM_ACC_WRITE, &f),
+			 HYVM_SHADOW_RETRY);
+	assert_true(fake_get(&w->ref, 0x4000 + 8, 8) & HYVM_PTE_D);
+	assert_true(hw_ok(w, VA(1), HYVM_ACC_WRITE, NULL));
+	/* the kernel view never executes guest code in place */
+	assert_false(hw_ok(w, VA(1), HYVM_ACC_FETCH, NULL));
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), HYVM_ACC_FETCH, &f),
+			 HYVM_SHADOW_EMULATE);
+
+	/* true faults: supervisor store to a read-only page with WP */
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(2), HYVM_ACC_WRITE, &f),
+			 HYVM_SHADOW_GUEST_PF);
+	assert_int_equal(f.error_code, HYVM_PF_P | HYVM_PF_W);
+	assert_int_equal(f.cr2, VA(2));
+	/* user access to the supervisor page, from the user view */
+	w->cpl = 3;
+	sys_set_mode(w);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(2), 0, &f),
+			 HYVM_SHADOW_GUEST_PF);
+	assert_int_equal(f.error_code, HYVM_PF_P | HYVM_PF_U);
+	assert_false(hw_ok(w, VA(2), 0, NULL));
+	/* not present */
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(3), HYVM_ACC_WRITE, &f),
+			 HYVM_SHADOW_GUEST_PF);
+	assert_int_equal(f.error_code, HYVM_PF_W | HYVM_PF_U);
+	assert_int_equal(w->vm->stats.true_faults, 3);
+	/* a frame that is not RAM */
+	fake_set(&w->ref, 0x4000 + 32, PWU | 0x3f000, 8);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(4), 0, &f),
+			 HYVM_SHADOW_MMIO);
+	assert_int_equal(f.gpa, 0x3f000);
+	mini_free(w);
+}
+
+static void test_traced_write(void **state)
+{
+	struct world *w = mini_world(0);
+	struct hyvm_shadow_fault f;
+	u64 gfn;
+
+	/* va 1 maps the guest's own page table (frame 4), writable */
+	fake_set(&w->ref, 0x4000 + 8, PWU | HYVM_PTE_D | 0x4000, 8);
+	fake_set(&w->ref, 0x4000 + 16, PWU | 0x9000, 8);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(2), 0, &f),
+			 HYVM_SHADOW_RETRY);
+	assert_true(hyvm_shadow_gfn_traced(w->vm, 4));
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), 0, &f),
+			 HYVM_SHADOW_RETRY);
+	assert_true(hw_ok(w, VA(1), 0, &gfn));
+	assert_int_equal(gfn, 4);
+	/* stores to a traced table are emulated, not mapped */
+	assert_false(hw_ok(w, VA(1), HYVM_ACC_WRITE, NULL));
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), HYVM_ACC_WRITE, &f),
+			 HYVM_SHADOW_EMULATE);
+	assert_true(f.traced);
+	assert_int_equal(f.gpa, 0x4000);
+	/* the emulated store retargets va 2: the shadow follows */
+	assert_true(hw_ok(w, VA(2), 0, &gfn));
+	assert_int_equal(gfn, 9);
+	assert_int_equal(hyvm_shadow_traced_write(w->vm, 0x4000 + 16,
+						  PWU | 0xb000, 8), 0);
+	assert_int_equal(w->vm->stats.traced_writes, 1);
+	assert_false(hw_ok(w, VA(2), 0, NULL));
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(2), 0, &f),
+			 HYVM_SHADOW_RETRY);
+	assert_true(hw_ok(w, VA(2), 0, &gfn));
+	assert_int_equal(gfn, 0xb);
+	/* a partial store to the entry's high half also zaps it */
+	assert_int_equal(hyvm_shadow_traced_write(w->vm, 0x4000 + 16 + 7,
+						  0x80, 1), 0);
+	assert_false(hw_ok(w, VA(2), 0, NULL));
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(2), HYVM_ACC_FETCH, &f),
+			 HYVM_SHADOW_GUEST_PF);	/* the store set NX */
+	assert_int_equal(f.error_code, HYVM_PF_P | HYVM_PF_ID);
+	assert_int_equal(hyvm_shadow_traced_write(w->vm, 0x4ffc, 0, 8), -EINVAL);
+	mini_free(w);
+}
+
+static void test_write_flooding(void **state)
+{
+	struct world *w = mini_world(0);
+	struct hyvm_shadow_fault f;
+	int i;
+
+	fake_set(&w->ref, 0x4000 + 8, PWU | 0x9000, 8);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), 0, &f),
+			 HYVM_SHADOW_RETRY);
+	assert_true(hyvm_shadow_gfn_traced(w->vm, 4));
+	/* writes interleaved with use of the table: it stays a table */
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(hyvm_shadow_traced_write(w->vm, 0x4000 + 8,
+							  PWU | 0x9000, 8), 0);
+		assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), 0, &f),
+				 HYVM_SHADOW_RETRY);
+	}
+	assert_int_equal(w->vm->stats.unshadows, 0);
+	/* writes with no use in between: data, unshadowed */
+	for (i = 0; i < (int)w->vm->flood_threshold; i++)
+		assert_int_equal(hyvm_shadow_traced_write(w->vm, 0x4000 + 512 + 8 * i,
+							  i, 8), 0);
+	assert_int_equal(w->vm->stats.unshadows, 1);
+	assert_false(hyvm_shadow_gfn_traced(w->vm, 4));
+	assert_false(hw_ok(w, VA(1), 0, NULL));
+	/* used as a table again: shadowed again */
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), 0, &f),
+			 HYVM_SHADOW_RETRY);
+	assert_true(hyvm_shadow_gfn_traced(w->vm, 4));
+	mini_free(w);
+}
+
+static void test_root_cache(void **state)
+{
+	struct world *w = mini_world(0);
+	struct hyvm_shadow_fault f;
+	u64 r1, r2, r;
+	int i;
+
+	fake_set(&w->ref, 0x4000 + 8, PWU | 0x9000, 8);
+	fake_set(&w->ref, 0x5000 + 8, PWU | 0xa000, 8);
+	assert_int_equal(hyvm_shadow_root(&w->vcpu, HYVM_VIEW_KERNEL, &r1), 0);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), 0, &f),
+			 HYVM_SHADOW_RETRY);
+	assert_int_equal(hyvm_shadow_write_cr3(&w->vcpu, 0x6000), 0);
+	assert_int_equal(hyvm_shadow_root(&w->vcpu, HYVM_VIEW_KERNEL, &r2), 0);
+	assert_true(r1 != r2);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), 0, &f),
+			 HYVM_SHADOW_RETRY);
+	for (i = 0; i < 10; i++) {
+		u64 gfn;
+
+		/* PCID no-flush or not: the shadow is coherent either way */
+		assert_int_equal(hyvm_shadow_write_cr3(&w->vcpu, 0x1000 |
+				 (i & 1 ? HYVM_CR3_NOFLUSH : 0)), 0);
+		assert_int_equal(hyvm_shadow_root(&w->vcpu, HYVM_VIEW_KERNEL, &r), 0);
+		assert_int_equal(r, r1);
+		assert_true(hw_ok(w, VA(1), 0, &gfn));	/* no refill needed */
+		assert_int_equal(gfn, 9);
+		assert_int_equal(hyvm_shadow_write_cr3(&w->vcpu, 0x6000), 0);
+		assert_int_equal(hyvm_shadow_root(&w->vcpu, HYVM_VIEW_KERNEL, &r), 0);
+		assert_int_equal(r, r2);
+		assert_true(hw_ok(w, VA(1), 0, &gfn));
+		assert_int_equal(gfn, 0xa);
+	}
+	assert_int_equal(w->vm->stats.root_cache_hits, 20);
+	assert_int_equal(w->vm->stats.hidden_faults, 2);
+	/* the kernel and user views are different roots */
+	w->cpl = 3;
+	sys_set_mode(w);
+	assert_int_equal(hyvm_shadow_root(&w->vcpu, HYVM_VIEW_USER, &r), 0);
+	assert_true(r != r1 && r != r2);
+	/* INVLPG drops the leaf; the next access refills it */
+	w->cpl = 0;
+	sys_set_mode(w);
+	hyvm_shadow_invlpg(&w->vcpu, VA(1));
+	assert_false(hw_ok(w, VA(1), 0, NULL));
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), 0, &f),
+			 HYVM_SHADOW_RETRY);
+	mini_free(w);
+}
+
+static void test_cap_and_rmap(void **state)
+{
+	struct world *w = mini_world(6);
+	struct hyvm_shadow_fault f;
+	u64 gfn;
+	int i;
+
+	/* 16 page tables under one PD: more than the cap of 6 */
+	for (i = 0; i < 16; i++) {
+		fake_set(&w->ref, 0x3000 + 8 * i, PWU | (u64)(16 + i) << 12, 8);
+		fake_set(&w->ref, (u64)(16 + i) << 12, PWU | 0x9000, 8);
+	}
+	for (i = 0; i < 16; i++) {
+		assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, (u64)i << 21, 0, &f),
+				 HYVM_SHADOW_RETRY);
+		assert_true(hw_ok(w, (u64)i << 21, 0, &gfn));
+		assert_int_equal(gfn, 9);
+		assert_true(w->vm->stats.shadow_pages <= 6);
+	}
+	assert_true(w->vm->stats.reclaims >= 10);
+	assert_true(w->host.live <= 6);
+	/* reclaimed tables come back on demand */
+	assert_false(hw_ok(w, 0, 0, NULL));
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, 0, 0, &f),
+			 HYVM_SHADOW_RETRY);
+	/* the host takes frame 9 away: every mapping of it goes */
+	hyvm_shadow_zap_gfn(w->vm, 9);
+	assert_false(hw_ok(w, 0, 0, NULL));
+	assert_null(hyvm_rmap_find(w->vm, 9));
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, 0, 0, &f),
+			 HYVM_SHADOW_RETRY);
+	assert_non_null(hyvm_rmap_find(w->vm, 9));
+	hyvm_shadow_zap_all(w->vm);
+	assert_false(hw_ok(w, 0, 0, NULL));
+	mini_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hidden_and_true),
+		cmocka_unit_test(test_traced_write),
+		cmocka_unit_test(test_write_flooding),
+		cmocka_unit_test(test_root_cache),
+		cmocka_unit_test(test_cap_and_rmap),
 		cmocka_unit_test(test_model),
 	};
 

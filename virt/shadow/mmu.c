@@ -775,13 +775,18 @@ err:
  */
 void hyvm_shadow_invlpg(struct hyvm_shadow_vcpu *v, u64 gva)
 {
-	int view;
+	int i;
 
 	v->vm->stats.invlpgs++;
 	if (hyvm_paging_kind(&v->mode) <= HYVM_PAGING_PAE)
 		gva &= 0xffffffffULL;
-	for (view = 0; view < HYVM_NR_VIEWS; view++) {
-		struct hyvm_sp *sp = v->cur[view].sp;
+	/*
+	 * The current roots and every cached one: over-invalidating another
+	 * CR3's shadow is harmless.
+	 */
+	for (i = 0; i < HYVM_SHADOW_ROOT_CACHE + HYVM_NR_VIEWS; i++) {
+		struct hyvm_sp *sp = i < HYVM_SHADOW_ROOT_CACHE ? v->cache[i].sp :
+				     v->cur[i - HYVM_SHADOW_ROOT_CACHE].sp;
 
 		while (sp && sp->role.level > 1) {
 			u32 idx = (gva >> (12 + 9 * (sp->role.level - 1))) & 511;
