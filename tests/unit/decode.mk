@@ -5,6 +5,8 @@ UNIT_TESTS += decode
 decode_SRCS := tests/unit/test_decode.c virt/emulate/decode.c
 decode_LIBS := -lZydis -lZycore
 
+# the rules below come before the Makefile's own: keep "all" the default
+.DEFAULT_GOAL := all
 DECODE_BZIMAGE ?= $(firstword $(wildcard /boot/vmlinuz-$(shell uname -r)) $(wildcard /boot/vmlinuz-*))
 $(BUILD)/decode: $(BUILD)/decode-vmlinux.stamp
 $(BUILD)/decode-vmlinux.stamp: $(TOP)/tests/unit/decode_vmlinux.sh

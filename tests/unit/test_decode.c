@@ -335,6 +335,8 @@ static int z_class(const ZydisDecodedInstruction *z)
 	case ZYDIS_CATEGORY_SYSCALL:
 	case ZYDIS_CATEGORY_SYSRET:
 		return C_SYS;
+	default:
+		break;
 	}
 	if (z->mnemonic == ZYDIS_MNEMONIC_IRET || z->mnemonic == ZYDIS_MNEMONIC_IRETD ||
 	    z->mnemonic == ZYDIS_MNEMONIC_IRETQ)
