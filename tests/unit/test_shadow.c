@@ -108,7 +108,7 @@ struct world {
 	u64 cr3s[3];
 };
 
-static u64 outcomes[4], echist[64], subset_checked;
+static u64 outcomes[4], echist[64], subset_checked, hw_view_accesses;
 
 static const char *kind_name[] = { "none", "32", "pae", "4lvl", "5lvl" };
 
@@ -281,7 +281,13 @@ static u64 rand_cr3(struct world *w)
 	return gfn << 12;
 }
 
-/* The CPU state the bt engine runs the guest with, on shadow root @root. */
+/* The CPU's privilege for an access: bt runs everything at CPL3. */
+static u32 hw_user(struct world *w)
+{
+	return !w->vcpu.hw_view || w->cpl == 3 ? HYVM_ACC_USER : 0;
+}
+
+/* The CPU state the engine runs the guest with, on shadow root @root. */
 static void hw_mode(struct world *w, enum hyvm_shadow_view view, u64 root,
 		    struct hyvm_paging_mode *hm)
 {
@@ -294,6 +300,13 @@ static void hw_mode(struct world *w, enum hyvm_shadow_view view, u64 root,
 		  (view == HYVM_VIEW_USER && rsp->role.pke ? HYVM_CR4_PKE : 0);
 	hm->efer = HYVM_EFER_LME | HYVM_EFER_LMA | HYVM_EFER_NXE;
 	hm->pkru = w->mode.pkru;
+	if (view == HYVM_VIEW_HW) {
+		/* vmx/svm: guest CR4 bits and EFLAGS.AC live on the CPU */
+		hm->cr4 |= w->mode.cr4 & (HYVM_CR4_SMEP | HYVM_CR4_SMAP);
+		if (rsp->role.pke)
+			hm->cr4 |= HYVM_CR4_PKE;
+		hm->ac = w->mode.ac;
+	}
 	hm->maxphyaddr = 52;
 	hm->cr3 = root;
 }
@@ -339,11 +352,11 @@ static void check_leaves(struct world *w, enum hyvm_shadow_view view,
 			struct hyvm_walk hw, gw;
 			int lvl;
 
-			if (hyvm_walk(hw_ops(w), &hm, v, acc | HYVM_ACC_USER, &hw) !=
+			if (hyvm_walk(hw_ops(w), &hm, v, acc | hw_user(w), &hw) !=
 			    HYVM_WALK_OK)
 				continue;
 			(*n)++;
-			if (view == HYVM_VIEW_USER)
+			if (w->cpl == 3)
 				acc |= HYVM_ACC_USER;
 			hyvm_walk(&w->ref_ops, &gm, v, acc | HYVM_ACC_NO_AD, &gw);
 			CHECK(w, gw.status == HYVM_WALK_OK &&
@@ -408,7 +421,7 @@ static void one_access(struct world *w)
 	for (tries = 0; tries < 3; tries++) {
 		assert_int_equal(hyvm_shadow_root(&w->vcpu, view, &root), 0);
 		hw_mode(w, view, root, &hm);
-		if (hyvm_walk(hw_ops(w), &hm, ref.gva, acc | HYVM_ACC_USER, &hw) ==
+		if (hyvm_walk(hw_ops(w), &hm, ref.gva, acc | hw_user(w), &hw) ==
 		    HYVM_WALK_OK) {
 			CHECK(w, (hw.gpa >> 12) >= HPFN_DATA &&
 			      (hw.gpa >> 12) < HPFN_DATA + GUEST_PAGES,
@@ -455,8 +468,10 @@ static void one_access(struct world *w)
 		}
 		break;
 	}
-	CHECK(w, tries < 2, "hidden fault did not make gva %#llx accessible",
-	      (unsigned long long)gva);
+	CHECK(w, tries < 2, "hidden fault did not make gva %#llx accessible (acc %#x cpl %u hw ec %#x cr0 %#llx cr4 %#llx ac %d)",
+	      (unsigned long long)gva, acc, w->cpl, hw.error_code,
+	      (unsigned long long)w->mode.cr0, (unsigned long long)w->mode.cr4,
+	      w->mode.ac);
 	CHECK(w, status == (int)ref.status,
 	      "gva %#llx acc %#x cpl %u: status %d, model %d (ec %#x)",
 	      (unsigned long long)gva, acc, w->cpl, status, ref.status,
@@ -611,6 +626,9 @@ static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
 					     caps[prng_below(&w->prng, 4)]), 0);
 	w->vm->flood_threshold = 2 + prng_below(&w->prng, 6);
 	hyvm_shadow_vcpu_init(&w->vcpu, w->vm);
+	/* vmx/svm shadow paging: long-mode guests, one view */
+	if (w->kind >= HYVM_PAGING_4LVL && prng_below(&w->prng, 3) == 0)
+		w->vcpu.hw_view = true;
 	w->mode.maxphyaddr = maxpa[prng_below(&w->prng, 4)];
 	w->cpl = prng_below(&w->prng, 2) ? 3 : 0;
 	sys_set_mode(w);
@@ -670,6 +688,8 @@ static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
 	sum->zaps += w->vm->stats.zaps;
 	sum->mmio_faults += w->vm->stats.mmio_faults;
 	sum->invlpgs += w->accesses;	/* reused: accesses */
+	if (w->vcpu.hw_view)
+		hw_view_accesses += w->accesses;
 
 	hyvm_shadow_vcpu_destroy(&w->vcpu);
 	hyvm_shadow_vm_destroy(w->vm);
@@ -692,6 +712,7 @@ static void test_model(void **state)
 	u64 base = s ? strtoull(s, NULL, 0) : 1;
 
 	memset(&total, 0, sizeof(total));
+	hw_view_accesses = 0;
 	if (s)
 		worlds = 1;
 	for (i = 0; i < worlds; i++)
@@ -709,6 +730,10 @@ static void test_model(void **state)
 		(unsigned long long)total.reclaims,
 		(unsigned long long)total.root_cache_hits,
 		(unsigned long long)total.zaps);
+	fprintf(stderr, "model: %llu accesses in the vmx/svm view\n",
+		(unsigned long long)hw_view_accesses);
+	if (!s)
+		assert_true(hw_view_accesses > 0);
 	fprintf(stderr, "model: %llu shadow-granted accesses checked against the guest\n",
 		(unsigned long long)subset_checked);
 	assert_true(subset_checked > 0);
@@ -799,7 +824,7 @@ static bool hw_ok(struct world *w, u64 va, u32 acc, u64 *gfn)
 
 	assert_int_equal(hyvm_shadow_root(&w->vcpu, view, &root), 0);
 	hw_mode(w, view, root, &hm);
-	if (hyvm_walk(hw_ops(w), &hm, va, acc | HYVM_ACC_USER, &hw))
+	if (hyvm_walk(hw_ops(w), &hm, va, acc | hw_user(w), &hw))
 		return false;
 	if (gfn)
 		*gfn = (hw.gpa >> 12) - HPFN_DATA;

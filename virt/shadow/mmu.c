@@ -17,12 +17,16 @@
  * flag is set, and exists only once its accessed flags are: the guest walk
  * of the hidden fault sets them, exactly when hardware would.
  *
- * Views: in the kernel view the guest's supervisor code runs at real CPL3
+ * Views (bt): in the kernel view the guest's supervisor code runs at real CPL3
  * (bt), so every entry is user-accessible, writability follows the
  * supervisor rules of the role (CR0.WP, SMAP, keys) and nothing is
  * executable (kernel code runs translated; its fetches are emulated).  In
  * the user view only guest-user pages are ever mapped, with the guest's
  * NX and protection key (the CPU checks PKRU itself there).
+ *
+ * The hw view (vmx/svm without EPT/NPT) runs the guest at its own CPL with
+ * its CR4.SMEP/SMAP/PKE, EFLAGS.AC and PKRU on the CPU and CR0.WP forced
+ * on: leaves carry the guest's U, W, NX and key; see hw_wp0_store().
  */
 #include "shadow.h"
 
@@ -61,7 +65,7 @@ static bool role_eq(const struct hyvm_sp_role *a, const struct hyvm_sp_role *b)
 	       a->quadrant == b->quadrant && a->access == b->access &&
 	       a->view == b->view && a->direct == b->direct &&
 	       a->synthetic == b->synthetic && a->wp == b->wp &&
-	       a->smap == b->smap && a->pke == b->pke && a->nxe == b->nxe &&
+	       a->smap == b->smap && a->smep == b->smep && a->pke == b->pke && a->nxe == b->nxe &&
 	       a->pse == b->pse && a->pkey == b->pkey &&
 	       a->dirty == b->dirty && a->pkru == b->pkru;
 }
@@ -297,6 +301,10 @@ static struct hyvm_sp_role base_role(const struct hyvm_shadow_vcpu *v,
 		r.wp = !!(m->cr0 & HYVM_CR0_WP);
 		r.smap = (m->cr4 & HYVM_CR4_SMAP) && !m->ac;
 		r.pkru = r.pke ? m->pkru : 0;
+	} else if (view == HYVM_VIEW_HW) {
+		r.wp = !!(m->cr0 & HYVM_CR0_WP);
+		r.smap = !!(m->cr4 & HYVM_CR4_SMAP);
+		r.smep = !!(m->cr4 & HYVM_CR4_SMEP);
 	}
 	r.access = HYVM_SP_ACC_ALL;
 	return r;
@@ -404,6 +412,8 @@ int hyvm_shadow_write_cr3(struct hyvm_shadow_vcpu *v, u64 cr3)
 
 enum hyvm_shadow_view hyvm_shadow_cur_view(const struct hyvm_shadow_vcpu *v)
 {
+	if (v->hw_view)
+		return HYVM_VIEW_HW;
 	return v->cpl == 3 ? HYVM_VIEW_USER : HYVM_VIEW_KERNEL;
 }
 
@@ -434,7 +444,8 @@ static void pae_sync(struct hyvm_shadow_vcpu *v, struct hyvm_sp *root)
  * @view: kernel or user view
  * @root_hpa: host-physical address of the root table
  *
- * Return: 0, or -ENOMEM.
+ * Return: 0, -ENOMEM, or -EOPNOTSUPP for the hw view of a guest not in
+ * long mode.
  */
 int hyvm_shadow_root(struct hyvm_shadow_vcpu *v, enum hyvm_shadow_view view,
 		     u64 *root_hpa)
@@ -446,6 +457,9 @@ int hyvm_shadow_root(struct hyvm_shadow_vcpu *v, enum hyvm_shadow_view view,
 	int i, j;
 
 	role = base_role(v, view);
+	/* The CPU walks hw-view shadows in the guest's mode: long mode only. */
+	if (view == HYVM_VIEW_HW && role.kind < HYVM_PAGING_4LVL)
+		return -EOPNOTSUPP;
 	key = root_key(v, &role);
 	sp = v->cur[view].sp;
 	if (sp && sp->gfn == key && role_eq(&sp->role, &role))
@@ -596,8 +610,44 @@ static void path_unpin(struct hyvm_shadow_vm *vm, struct hyvm_sp **path, int n)
 		unpin(vm, path[n]);
 }
 
-static u64 leaf_spte(const struct hyvm_shadow_vcpu *v, const struct hyvm_sp *sp,
-		     const struct hyvm_walk *w, u64 hpfn, bool traced)
+/*
+ * The hw view runs the guest at its own CPL with CR0.WP forced on.  A
+ * guest with CR0.WP clear may store from supervisor mode to a read-only
+ * page: a supervisor page is then simply mapped writable; a user page is
+ * mapped writable but supervisor-only (NX too under SMEP, which no longer
+ * sees a user page), and its next user access refills it normally.  That
+ * hides SMAP and protection keys, so with either on the store is emulated.
+ */
+static bool hw_wp0_store(const struct hyvm_sp_role *r,
+			 const struct hyvm_walk *w, u32 access, u64 *spte)
+{
+	if (r->wp || w->eff_write || !w->eff_user)
+		return !r->wp;	/* supervisor pages: writable without WP */
+	if (!(access & HYVM_ACC_WRITE) || (access & HYVM_ACC_USER) ||
+	    r->smap || r->pke)
+		return false;
+	*spte &= ~HYVM_PTE_U;
+	if (r->smep)
+		*spte |= HYVM_PTE_NX;
+	return true;
+}
+
+/*
+ * With CR0.WP forced on, the CPU applies PKRU.WD to supervisor stores that
+ * a guest with CR0.WP clear makes to user pages; those are emulated.
+ */
+static bool hw_wd_blocks(const struct hyvm_sp *sp, const struct hyvm_walk *w,
+			 u32 access, u32 pkru)
+{
+	const struct hyvm_sp_role *r = &sp->role;
+
+	return r->view == HYVM_VIEW_HW && !r->wp && r->pke && w->eff_user &&
+	       (access & HYVM_ACC_WRITE) && !(access & HYVM_ACC_USER) &&
+	       ((pkru >> (2 * w->pkey)) & 2);
+}
+
+static u64 leaf_spte(const struct hyvm_sp *sp, const struct hyvm_walk *w,
+		     u32 access, u64 hpfn, bool traced)
 {
 	const struct hyvm_sp_role *r = &sp->role;
 	bool unpaged = w->kind == HYVM_PAGING_NONE;
@@ -605,14 +655,19 @@ static u64 leaf_spte(const struct hyvm_shadow_vcpu *v, const struct hyvm_sp *sp,
 	u64 spte = (hpfn << 12) | HYVM_PTE_P | HYVM_PTE_U | HYVM_PTE_A;
 	bool writable;
 
-	if (r->view == HYVM_VIEW_USER) {
-		if (!w->eff_user)
-			return 0;	/* never: guest-supervisor page */
+	if (r->view == HYVM_VIEW_USER || r->view == HYVM_VIEW_HW) {
+		if (!w->eff_user) {
+			if (r->view == HYVM_VIEW_USER)
+				return 0;	/* never: guest-supervisor page */
+			spte &= ~HYVM_PTE_U;
+		}
 		writable = w->eff_write;
 		if (w->eff_nx)
 			spte |= HYVM_PTE_NX;
 		if (r->pke)
 			spte |= (u64)w->pkey << HYVM_PTE_PKEY_SHIFT;
+		if (r->view == HYVM_VIEW_HW && !writable)
+			writable = hw_wp0_store(r, w, access, &spte);
 	} else {
 		u32 bits = r->pke && w->eff_user ? r->pkru >> (2 * w->pkey) : 0;
 
@@ -660,7 +715,7 @@ enum hyvm_shadow_result hyvm_shadow_page_fault(struct hyvm_shadow_vcpu *v,
 
 	memset(out, 0, sizeof(*out));
 	access &= HYVM_ACC_WRITE | HYVM_ACC_FETCH;
-	if (view == HYVM_VIEW_USER)
+	if (v->cpl == 3)
 		access |= HYVM_ACC_USER;
 
 	switch (hyvm_walk(&vm->mem, &v->mode, gva, access, &w)) {
@@ -731,7 +786,7 @@ enum hyvm_shadow_result hyvm_shadow_page_fault(struct hyvm_shadow_vcpu *v,
 		goto out;
 	}
 	traced = hyvm_shadow_gfn_traced(vm, gfn);
-	spte = leaf_spte(v, sp, &w, hpfn, traced);
+	spte = leaf_spte(sp, &w, access, hpfn, traced);
 	if (!(sp->spt[idx] & HYVM_PTE_P) || sp_gfns(sp)[idx] != gfn) {
 		drop_spte(vm, sp, idx);
 		if (spte) {
@@ -746,7 +801,9 @@ enum hyvm_shadow_result hyvm_shadow_page_fault(struct hyvm_shadow_vcpu *v,
 	sp->spt[idx] = spte;
 
 	if (!spte || ((access & HYVM_ACC_WRITE) && !(spte & HYVM_PTE_W)) ||
-	    ((access & HYVM_ACC_FETCH) && (spte & HYVM_PTE_NX))) {
+	    ((access & HYVM_ACC_FETCH) && (spte & HYVM_PTE_NX)) ||
+	    ((access & HYVM_ACC_USER) && !(spte & HYVM_PTE_U)) ||
+	    hw_wd_blocks(sp, &w, access, v->mode.pkru)) {
 		out->traced = traced && (access & HYVM_ACC_WRITE);
 		vm->stats.emulations++;
 		res = HYVM_SHADOW_EMULATE;

@@ -55,10 +55,15 @@ struct hyvm_shadow_stats {
 	u64 meta_objects;	/* live metadata allocations (0 after teardown) */
 };
 
-/* Which guest privilege a shadow root serves (bt: two roots per CR3). */
+/*
+ * What a shadow root serves.  bt has two roots per CR3, one per guest
+ * privilege; vmx and svm without EPT/NPT run the guest at its own CPL on
+ * one root (long-mode guests only: the shadow is in long-mode format).
+ */
 enum hyvm_shadow_view {
-	HYVM_VIEW_KERNEL,	/* guest CPL0-2, run at real CPL3 */
-	HYVM_VIEW_USER,		/* guest CPL3 */
+	HYVM_VIEW_KERNEL,	/* bt: guest CPL0-2, run at real CPL3 */
+	HYVM_VIEW_USER,		/* bt: guest CPL3 */
+	HYVM_VIEW_HW,		/* vmx/svm: guest at its CPL, CR0.WP forced */
 	HYVM_NR_VIEWS,
 };
 
@@ -72,8 +77,10 @@ enum hyvm_shadow_view {
  * @view: kernel or user view
  * @direct: maps a guest large page (no guest table behind it)
  * @synthetic: an upper level with no guest table (PAE, 32-bit)
- * @wp: CR0.WP (kernel view)
- * @smap: SMAP enforced, i.e. CR4.SMAP && !EFLAGS.AC (kernel view)
+ * @wp: CR0.WP (kernel and hw views)
+ * @smap: kernel view: SMAP enforced, i.e. CR4.SMAP && !EFLAGS.AC;
+ *	hw view: CR4.SMAP (the CPU applies EFLAGS.AC itself)
+ * @smep: CR4.SMEP (hw view)
  * @pke: protection keys in force (long mode && CR4.PKE)
  * @nxe: EFER.NXE
  * @pkey: protection key of the guest large page (direct pages)
@@ -83,7 +90,7 @@ enum hyvm_shadow_view {
  */
 struct hyvm_sp_role {
 	u8 level, kind, quadrant, access;
-	u8 view, direct, synthetic, wp, smap, pke, nxe, pse, dirty, pkey;
+	u8 view, direct, synthetic, wp, smap, smep, pke, nxe, pse, dirty, pkey;
 	u32 pkru;
 };
 
@@ -119,6 +126,7 @@ struct hyvm_shadow_vcpu {
 	struct hyvm_shadow_vm *vm;
 	struct hyvm_paging_mode mode;
 	u8 cpl;
+	bool hw_view;			/* vmx/svm: always HYVM_VIEW_HW */
 	u8 shadow_levels;		/* 4, or 5 for LA57 guests */
 	struct hyvm_root_slot cur[HYVM_NR_VIEWS];
 	/* Recently used roots, MRU first; each holds a pin on its page. */
