@@ -202,12 +202,12 @@ static int cb_out(struct x86_emu *e, u16 port, unsigned int size, u32 val)
 static int msr_index(u32 msr)
 {
 	switch (msr) {
-	case X86_MSR_STAR: return 0;
-	case X86_MSR_LSTAR: return 1;
-	case X86_MSR_CSTAR: return 2;
-	case X86_MSR_FMASK: return 3;
-	case X86_MSR_KERNEL_GS_BASE: return 4;
-	case X86_MSR_TSC_AUX: return 5;
+	case X86E_MSR_STAR: return 0;
+	case X86E_MSR_LSTAR: return 1;
+	case X86E_MSR_CSTAR: return 2;
+	case X86E_MSR_FMASK: return 3;
+	case X86E_MSR_KERNEL_GS_BASE: return 4;
+	case X86E_MSR_TSC_AUX: return 5;
 	case 0x10: return 6;
 	}
 	return -1;
@@ -270,8 +270,8 @@ static const struct x86_emu_ops ops = {
 	.write = cb_write,
 	.pio_in = cb_in,
 	.pio_out = cb_out,
-	.rdmsr = cb_rdmsr,
-	.wrmsr = cb_wrmsr,
+	.get_msr = cb_rdmsr,
+	.set_msr = cb_wrmsr,
 	.set_cr = cb_set_cr,
 	.cpuid = cb_cpuid,
 	.rdtsc = cb_rdtsc,
@@ -296,10 +296,10 @@ static void init_long(struct x86_emu *e, unsigned int cpl)
 	for (i = 0; i < 6; i++)
 		flat(&e->seg[i], 0x10 | cpl, 0x3 | cpl << 5 | X86_SEG_ATTR_DB);
 	flat(&e->seg[X86_SEG_CS], 0x08 | cpl, 0xb | cpl << 5 | X86_SEG_ATTR_L);
-	e->cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_ET;
-	e->cr4 = X86_CR4_PAE;
-	e->efer = X86_EFER_LME | X86_EFER_LMA | X86_EFER_SCE;
-	e->rflags = X86_EFLAGS_FIXED;
+	e->cr0 = X86E_CR0_PE | X86E_CR0_PG | X86E_CR0_ET;
+	e->cr4 = X86E_CR4_PAE;
+	e->efer = X86E_EFER_LME | X86E_EFER_LMA | X86E_EFER_SCE;
+	e->rflags = X86E_FL_FIXED;
 	e->rip = 0x1000;
 	e->gpr[X86_RSP] = 0x70000;
 	x86_emu_update_mode(e);
@@ -317,7 +317,7 @@ static void init_real(struct x86_emu *e)
 	}
 	e->seg[X86_SEG_CS].attr = X86_SEG_ATTR_P | X86_SEG_ATTR_S | 0xb;
 	e->idtr.limit = 0x3ff;
-	e->rflags = X86_EFLAGS_FIXED;
+	e->rflags = X86E_FL_FIXED;
 	x86_emu_update_mode(e);
 }
 
@@ -447,27 +447,27 @@ static u64 undefined_flags(const struct form *f, unsigned int sz, u64 count)
 
 	switch (f->kind) {
 	case K_LOGIC:
-		return X86_EFLAGS_AF;
+		return X86E_FL_AF;
 	case K_SHIFT:
 		if (!c)
 			return 0;
-		return X86_EFLAGS_AF | (c != 1 ? X86_EFLAGS_OF : 0);
+		return X86E_FL_AF | (c != 1 ? X86E_FL_OF : 0);
 	case K_ROT:
 		if (!c)
 			return 0;
-		return c != 1 ? X86_EFLAGS_OF : 0;
+		return c != 1 ? X86E_FL_OF : 0;
 	case K_SHXD:
 		if (!c)
 			return 0;
-		return X86_EFLAGS_AF | (c != 1 ? X86_EFLAGS_OF : 0);
+		return X86E_FL_AF | (c != 1 ? X86E_FL_OF : 0);
 	case K_MUL:
-		return X86_EFLAGS_SF | X86_EFLAGS_ZF | X86_EFLAGS_AF | X86_EFLAGS_PF;
+		return X86E_FL_SF | X86E_FL_ZF | X86E_FL_AF | X86E_FL_PF;
 	case K_DIV:
-		return X86_EFLAGS_ARITH;
+		return X86E_FL_ARITH;
 	case K_BT:
-		return X86_EFLAGS_ARITH & ~X86_EFLAGS_CF;
+		return X86E_FL_ARITH & ~X86E_FL_CF;
 	case K_BS:
-		return X86_EFLAGS_ARITH & ~X86_EFLAGS_ZF;
+		return X86E_FL_ARITH & ~X86E_FL_ZF;
 	}
 	return 0;
 }
@@ -558,7 +558,7 @@ static void run_form(const struct form *f, unsigned int sz, unsigned int iters,
 		if (count_reg >= 0 && (rnd() & 1))
 			ns.r[count_reg] = (ns.r[count_reg] & ~0xffULL) | (rnd() % 70);
 		/* random arithmetic flags in, DF clear */
-		ns.rflags = X86_EFLAGS_FIXED | X86_EFLAGS_IF | (rnd() & X86_EFLAGS_ARITH);
+		ns.rflags = X86E_FL_FIXED | X86E_FL_IF | (rnd() & X86E_FL_ARITH);
 		cnt = count_reg >= 0 ? ns.r[count_reg] & 0xff : immc;
 		if ((f->kind == K_SHIFT || f->kind == K_ROT) && f->op >= 0xd0 && f->op <= 0xd1)
 			cnt = 1;
@@ -593,7 +593,7 @@ static void run_form(const struct form *f, unsigned int sz, unsigned int iters,
 			continue;
 		}
 		undef = undefined_flags(f, sz, cnt);
-		diff = (e.rflags ^ ns.rflags) & (X86_EFLAGS_ARITH | X86_EFLAGS_DF) & ~undef;
+		diff = (e.rflags ^ ns.rflags) & (X86E_FL_ARITH | X86E_FL_DF) & ~undef;
 		for (j = 0; j < 16; j++) {
 			if (j == X86_RSP || j == X86_R15)
 				continue;
@@ -672,7 +672,7 @@ static void test_string_ops(void **state)
 
 	/* std; rep stosd backward */
 	init_long(&e, 0);
-	e.rflags |= X86_EFLAGS_DF;
+	e.rflags |= X86E_FL_DF;
 	e.gpr[X86_RAX] = 0xdeadbeef;
 	e.gpr[X86_RDI] = 0x40010;
 	e.gpr[X86_RCX] = 4;
@@ -690,7 +690,7 @@ static void test_string_ops(void **state)
 	e.gpr[X86_RCX] = 11;
 	assert_int_equal(run(&e, "\xf3\xa6", 2), X86_EMU_OK);
 	assert_int_equal(e.gpr[X86_RCX], 11 - 7);
-	assert_false(e.rflags & X86_EFLAGS_ZF);
+	assert_false(e.rflags & X86E_FL_ZF);
 
 	/* repne scasb finds a byte; 32-bit address size with 67 */
 	init_long(&e, 0);
@@ -701,7 +701,7 @@ static void test_string_ops(void **state)
 	assert_int_equal(run(&e, "\x67\xf2\xae", 3), X86_EMU_OK);
 	assert_int_equal(e.gpr[X86_RDI], 0x23005);
 	assert_int_equal(e.gpr[X86_RCX], 0x100 - 5);
-	assert_true(e.rflags & X86_EFLAGS_ZF);
+	assert_true(e.rflags & X86E_FL_ZF);
 
 	/* lodsw, then rep outsb to a port */
 	init_long(&e, 0);
@@ -761,9 +761,9 @@ static void test_faults_mid_instruction(void **state)
 	/* add to memory in the hole: flags and registers untouched */
 	init_long(&e, 0);
 	e.gpr[X86_RBX] = HOLE_START;
-	e.rflags |= X86_EFLAGS_CF;
+	e.rflags |= X86E_FL_CF;
 	assert_int_equal(run(&e, "\x01\x03", 2), X86_EMU_EXCEPTION);
-	assert_true(e.rflags & X86_EFLAGS_CF);
+	assert_true(e.rflags & X86E_FL_CF);
 	assert_int_equal(e.exc.error, 0);	/* the read faulted first */
 
 	/* instruction crossing into the hole: the fetch faults with I/D set */
@@ -827,7 +827,7 @@ static void test_privileged(void **state)
 	assert_int_equal(run(&e, "\x0f\x01\x03", 3), X86_EMU_OK);
 	assert_int_equal(*(u16 *)(mem + 0x25000), 0x7f);
 	assert_int_equal(*(u64 *)(mem + 0x25002), 0x12345);
-	e.cr4 |= X86_CR4_UMIP;
+	e.cr4 |= X86E_CR4_UMIP;
 	assert_int_equal(run(&e, "\x0f\x01\x03", 3), X86_EMU_EXCEPTION);
 	e.rip = 0x1000;
 	e.gpr[X86_RAX] = 7;
@@ -859,7 +859,7 @@ static void test_privileged(void **state)
 	e.gpr[X86_RAX] = 0;
 	assert_int_equal(run(&e, "\x0f\x22\xe8", 3), X86_EMU_EXCEPTION);	/* cr5: #UD */
 	assert_int_equal(e.exc.vector, X86_EXC_UD);
-	e.gpr[X86_RCX] = X86_MSR_LSTAR;
+	e.gpr[X86_RCX] = X86E_MSR_LSTAR;
 	e.gpr[X86_RAX] = 0x11111111;
 	e.gpr[X86_RDX] = 0xffffffff;
 	assert_int_equal(run(&e, "\x0f\x30", 2), X86_EMU_OK);
@@ -891,7 +891,7 @@ static void test_privileged(void **state)
 
 	/* in/out at CPL3: IOPL 3 allows; IOPL 0 consults the TSS bitmap */
 	init_long(&e, 3);
-	e.rflags |= X86_EFLAGS_IOPL;
+	e.rflags |= X86E_FL_IOPL;
 	assert_int_equal(run(&e, "\xe6\x80", 2), X86_EMU_OK);
 	assert_int_equal(env.last_port, 0x80);
 	init_long(&e, 3);
@@ -935,20 +935,20 @@ static void test_real_mode(void **state)
 	e.seg[X86_SEG_SS].base = 0x9000;
 	e.seg[X86_SEG_SS].sel = 0x900;
 	e.gpr[X86_RSP] = 0x1000;
-	e.rflags |= X86_EFLAGS_IF | X86_EFLAGS_CF;
+	e.rflags |= X86E_FL_IF | X86E_FL_CF;
 	*(u32 *)(mem + 0x40) = 0xf000e000;	/* f000:e000 */
 	assert_int_equal(run(&e, "\xcd\x10", 2), X86_EMU_OK);
 	assert_int_equal(e.seg[X86_SEG_CS].base, 0xf0000);
 	assert_int_equal(e.rip, 0xe000);
-	assert_false(e.rflags & X86_EFLAGS_IF);
+	assert_false(e.rflags & X86E_FL_IF);
 	assert_int_equal(e.gpr[X86_RSP], 0x1000 - 6);
 	assert_int_equal(*(u16 *)(mem + 0x9000 + 0xffa), 0x102);	/* return IP */
 	assert_int_equal(*(u16 *)(mem + 0x9000 + 0xffc), 0);		/* CS */
 	assert_int_equal(run(&e, "\xcf", 1), X86_EMU_OK);
 	assert_int_equal(e.rip, 0x102);
 	assert_int_equal(e.seg[X86_SEG_CS].base, 0);
-	assert_true(e.rflags & X86_EFLAGS_IF);
-	assert_true(e.rflags & X86_EFLAGS_CF);
+	assert_true(e.rflags & X86E_FL_IF);
+	assert_true(e.rflags & X86E_FL_CF);
 	assert_int_equal(e.gpr[X86_RSP], 0x1000);
 
 	/* call far 0x2000:0x0005 and retf */
@@ -979,7 +979,7 @@ static void test_real_mode(void **state)
 	assert_int_equal(e.exc.vector, X86_EXC_GP);
 	e.gpr[X86_RAX] = 1;
 	assert_int_equal(run(&e, "\x0f\x01\xf0", 3), X86_EMU_OK);
-	assert_true(e.cr0 & X86_CR0_PE);
+	assert_true(e.cr0 & X86E_CR0_PE);
 }
 
 static void test_syscall_sysret(void **state)
@@ -989,13 +989,13 @@ static void test_syscall_sysret(void **state)
 	init_long(&e, 3);
 	env.msr[0] = (0x23ULL << 48) | (0x10ULL << 32);	/* STAR */
 	env.msr[1] = 0xffffffff81000000ULL;		/* LSTAR */
-	env.msr[3] = X86_EFLAGS_IF | X86_EFLAGS_DF;	/* FMASK */
-	e.rflags |= X86_EFLAGS_IF | X86_EFLAGS_DF;
+	env.msr[3] = X86E_FL_IF | X86E_FL_DF;	/* FMASK */
+	e.rflags |= X86E_FL_IF | X86E_FL_DF;
 	assert_int_equal(run(&e, "\x0f\x05", 2), X86_EMU_OK);
 	assert_int_equal(e.rip, 0xffffffff81000000ULL);
 	assert_int_equal(e.gpr[X86_RCX], 0x1002);
-	assert_true(e.gpr[X86_R11] & X86_EFLAGS_IF);
-	assert_false(e.rflags & (X86_EFLAGS_IF | X86_EFLAGS_DF));
+	assert_true(e.gpr[X86_R11] & X86E_FL_IF);
+	assert_false(e.rflags & (X86E_FL_IF | X86E_FL_DF));
 	assert_int_equal(e.cpl, 0);
 	assert_int_equal(e.seg[X86_SEG_CS].sel, 0x10);
 	assert_int_equal(e.seg[X86_SEG_SS].sel, 0x18);
@@ -1009,7 +1009,7 @@ static void test_syscall_sysret(void **state)
 	assert_int_equal(e.cpl, 3);
 	assert_int_equal(e.seg[X86_SEG_CS].sel, 0x33);
 	assert_int_equal(e.seg[X86_SEG_SS].sel, 0x2b);
-	assert_true(e.rflags & X86_EFLAGS_IF);
+	assert_true(e.rflags & X86E_FL_IF);
 
 	/* sysret at CPL3: #GP(0) */
 	e.rip = 0x2000;
@@ -1045,13 +1045,13 @@ static void test_stack_and_flow(void **state)
 
 	/* pushf/popf at CPL3 with IOPL 0 cannot change IF or IOPL */
 	init_long(&e, 3);
-	e.rflags |= X86_EFLAGS_IF;
-	*(u64 *)(mem + 0x70000 - 8) = X86_EFLAGS_IOPL | X86_EFLAGS_CF | 2;
+	e.rflags |= X86E_FL_IF;
+	*(u64 *)(mem + 0x70000 - 8) = X86E_FL_IOPL | X86E_FL_CF | 2;
 	e.gpr[X86_RSP] = 0x70000 - 8;
 	assert_int_equal(run(&e, "\x9d", 1), X86_EMU_OK);
-	assert_true(e.rflags & X86_EFLAGS_IF);
-	assert_false(e.rflags & X86_EFLAGS_IOPL);
-	assert_true(e.rflags & X86_EFLAGS_CF);
+	assert_true(e.rflags & X86E_FL_IF);
+	assert_false(e.rflags & X86E_FL_IOPL);
+	assert_true(e.rflags & X86E_FL_CF);
 
 	/* loop and jcc */
 	init_long(&e, 0);
@@ -1061,7 +1061,7 @@ static void test_stack_and_flow(void **state)
 	assert_int_equal(run(&e, "\xe2\xfe", 2), X86_EMU_OK);
 	assert_int_equal(e.rip, 0x1002);
 	e.rip = 0x1000;
-	e.rflags |= X86_EFLAGS_ZF;
+	e.rflags |= X86E_FL_ZF;
 	assert_int_equal(run(&e, "\x0f\x84\x00\x01\x00\x00", 6), X86_EMU_OK);
 	assert_int_equal(e.rip, 0x1106);
 
@@ -1081,7 +1081,7 @@ static void test_stack_and_flow(void **state)
 	e.gpr[X86_RCX] = 4;
 	e.gpr[X86_RSI] = 0x28000;
 	assert_int_equal(run(&e, "\xf0\x48\x0f\xc7\x0e", 5), X86_EMU_OK);
-	assert_true(e.rflags & X86_EFLAGS_ZF);
+	assert_true(e.rflags & X86E_FL_ZF);
 	assert_int_equal(*(u64 *)(mem + 0x28000), 3);
 	assert_int_equal(*(u64 *)(mem + 0x28008), 4);
 	e.rip = 0x1000;

@@ -216,45 +216,45 @@ static const struct op map_0f[256] = {
  * Mandatory-prefix rules of the SIMD opcodes: which of none, 66, F3, F2
  * select a defined instruction.  An opcode absent here ignores F2/F3.
  */
-#define P_N	BIT(0)
-#define P_66	BIT(1)
-#define P_F3	BIT(2)
-#define P_F2	BIT(3)
-#define P_ALL	(P_N | P_66 | P_F3 | P_F2)
-#define P_NX	(P_N | P_66)
+#define MP_N	BIT(0)
+#define MP_66	BIT(1)
+#define MP_F3	BIT(2)
+#define MP_F2	BIT(3)
+#define MP_ALL	(MP_N | MP_66 | MP_F3 | MP_F2)
+#define MP_NX	(MP_N | MP_66)
 
 static const u8 pfx_0f[256] = {
-	[0x10 ... 0x12] = P_ALL, [0x13] = P_NX, [0x14 ... 0x15] = P_NX,
-	[0x16] = P_NX | P_F3, [0x17] = P_NX,
-	[0x28 ... 0x29] = P_NX, [0x2a] = P_ALL, [0x2b] = P_ALL, [0x2c ... 0x2d] = P_ALL,
-	[0x2e ... 0x2f] = P_NX,
-	[0x50] = P_NX, [0x51] = P_ALL, [0x52 ... 0x53] = P_N | P_F3,
-	[0x54 ... 0x57] = P_NX, [0x58 ... 0x5a] = P_ALL, [0x5b] = P_NX | P_F3,
-	[0x5c ... 0x5f] = P_ALL,
-	[0x60 ... 0x6b] = P_NX, [0x6c ... 0x6d] = P_66, [0x6e] = P_NX,
-	[0x6f] = P_NX | P_F3, [0x70] = P_ALL, [0x71 ... 0x76] = P_NX, [0x77] = P_N,
-	[0x7c ... 0x7d] = P_66 | P_F2, [0x7e ... 0x7f] = P_NX | P_F3,
-	[0xb8] = P_F3,
-	[0xc2] = P_ALL, [0xc3] = P_N, [0xc4 ... 0xc6] = P_NX,
-	[0xd0] = P_66 | P_F2, [0xd1 ... 0xd5] = P_NX, [0xd6] = P_66 | P_F3 | P_F2,
-	[0xd7 ... 0xe5] = P_NX, [0xe6] = P_66 | P_F3 | P_F2, [0xe7 ... 0xef] = P_NX,
-	[0xf0] = P_F2, [0xf1 ... 0xfe] = P_NX,
+	[0x10 ... 0x12] = MP_ALL, [0x13] = MP_NX, [0x14 ... 0x15] = MP_NX,
+	[0x16] = MP_NX | MP_F3, [0x17] = MP_NX,
+	[0x28 ... 0x29] = MP_NX, [0x2a] = MP_ALL, [0x2b] = MP_ALL, [0x2c ... 0x2d] = MP_ALL,
+	[0x2e ... 0x2f] = MP_NX,
+	[0x50] = MP_NX, [0x51] = MP_ALL, [0x52 ... 0x53] = MP_N | MP_F3,
+	[0x54 ... 0x57] = MP_NX, [0x58 ... 0x5a] = MP_ALL, [0x5b] = MP_NX | MP_F3,
+	[0x5c ... 0x5f] = MP_ALL,
+	[0x60 ... 0x6b] = MP_NX, [0x6c ... 0x6d] = MP_66, [0x6e] = MP_NX,
+	[0x6f] = MP_NX | MP_F3, [0x70] = MP_ALL, [0x71 ... 0x76] = MP_NX, [0x77] = MP_N,
+	[0x7c ... 0x7d] = MP_66 | MP_F2, [0x7e ... 0x7f] = MP_NX | MP_F3,
+	[0xb8] = MP_F3,
+	[0xc2] = MP_ALL, [0xc3] = MP_N, [0xc4 ... 0xc6] = MP_NX,
+	[0xd0] = MP_66 | MP_F2, [0xd1 ... 0xd5] = MP_NX, [0xd6] = MP_66 | MP_F3 | MP_F2,
+	[0xd7 ... 0xe5] = MP_NX, [0xe6] = MP_66 | MP_F3 | MP_F2, [0xe7 ... 0xef] = MP_NX,
+	[0xf0] = MP_F2, [0xf1 ... 0xfe] = MP_NX,
 };
 
 static const u8 pfx_0f38[256] = {
-	[0x00 ... 0x0b] = P_NX, [0x10] = P_66, [0x14 ... 0x15] = P_66, [0x17] = P_66,
-	[0x1c ... 0x1e] = P_NX, [0x20 ... 0x25] = P_66, [0x28 ... 0x2b] = P_66,
-	[0x30 ... 0x35] = P_66, [0x37 ... 0x41] = P_66, [0x80 ... 0x82] = P_66,
-	[0xc8 ... 0xcd] = P_N, [0xcf] = P_66, [0xd8] = P_F3, [0xdb] = P_66,
-	[0xdc ... 0xdf] = P_66 | P_F3, [0xfa ... 0xfb] = P_F3,
-	[0xf0 ... 0xf1] = P_NX | P_F2, [0xf5] = P_66, [0xf6] = P_ALL & ~P_F2,
-	[0xf8] = P_66 | P_F3 | P_F2, [0xf9] = P_N,
+	[0x00 ... 0x0b] = MP_NX, [0x10] = MP_66, [0x14 ... 0x15] = MP_66, [0x17] = MP_66,
+	[0x1c ... 0x1e] = MP_NX, [0x20 ... 0x25] = MP_66, [0x28 ... 0x2b] = MP_66,
+	[0x30 ... 0x35] = MP_66, [0x37 ... 0x41] = MP_66, [0x80 ... 0x82] = MP_66,
+	[0xc8 ... 0xcd] = MP_N, [0xcf] = MP_66, [0xd8] = MP_F3, [0xdb] = MP_66,
+	[0xdc ... 0xdf] = MP_66 | MP_F3, [0xfa ... 0xfb] = MP_F3,
+	[0xf0 ... 0xf1] = MP_NX | MP_F2, [0xf5] = MP_66, [0xf6] = MP_ALL & ~MP_F2,
+	[0xf8] = MP_66 | MP_F3 | MP_F2, [0xf9] = MP_N,
 };
 
 static const u8 pfx_0f3a[256] = {
-	[0x08 ... 0x0e] = P_66, [0x0f] = P_NX, [0x14 ... 0x17] = P_66,
-	[0x20 ... 0x22] = P_66, [0x40 ... 0x42] = P_66, [0x44] = P_66,
-	[0x60 ... 0x63] = P_66, [0xcc] = P_N, [0xce ... 0xcf] = P_66, [0xdf] = P_66,
+	[0x08 ... 0x0e] = MP_66, [0x0f] = MP_NX, [0x14 ... 0x17] = MP_66,
+	[0x20 ... 0x22] = MP_66, [0x40 ... 0x42] = MP_66, [0x44] = MP_66,
+	[0x60 ... 0x63] = MP_66, [0xcc] = MP_N, [0xce ... 0xcf] = MP_66, [0xdf] = MP_66,
 };
 
 /* Group tables: [group][ModRM.reg], for memory forms. */
@@ -380,38 +380,38 @@ static u32 grp7_reg(u8 modrm, u8 pfx, enum x86_mode mode, u8 *cf)
 	 */
 	if ((modrm >= 0xd8 && modrm <= 0xdf) || modrm == 0xf8 || modrm == 0xf9 ||
 	    modrm == 0xfc || modrm == 0xfd)
-		pfx = P_N;
+		pfx = MP_N;
 	/* A few encodings are selected by a mandatory prefix. */
-	if (pfx != P_N) {
+	if (pfx != MP_N) {
 		switch (modrm | pfx << 8) {
-		case 0xcc | P_66 << 8:		/* tdcall */
+		case 0xcc | MP_66 << 8:		/* tdcall */
 			*cf = X86_CF_OTHER;
 			return A_PRIV;
-		case 0xcd | P_66 << 8:		/* seamret */
-		case 0xce | P_66 << 8:		/* seamops */
-		case 0xcf | P_66 << 8:		/* seamcall */
+		case 0xcd | MP_66 << 8:		/* seamret */
+		case 0xce | MP_66 << 8:		/* seamops */
+		case 0xcf | MP_66 << 8:		/* seamcall */
 			*cf = X86_CF_OTHER;
 			return A_PRIV | A_O64;
-		case 0xe8 | P_F3 << 8:		/* setssbsy: no shadow stacks in real mode */
+		case 0xe8 | MP_F3 << 8:		/* setssbsy: no shadow stacks in real mode */
 			return real ? A_INV : A_PRIV;
-		case 0xff | P_F2 << 8:		/* pvalidate */
+		case 0xff | MP_F2 << 8:		/* pvalidate */
 			return A_PRIV;
-		case 0xfe | P_F3 << 8:		/* rmpadjust */
-		case 0xfe | P_F2 << 8:		/* rmpupdate */
-		case 0xff | P_F3 << 8:		/* psmash */
+		case 0xfe | MP_F3 << 8:		/* rmpadjust */
+		case 0xfe | MP_F2 << 8:		/* rmpupdate */
+		case 0xff | MP_F3 << 8:		/* psmash */
 			return A_PRIV | A_O64;
-		case 0xfa | P_F3 << 8:		/* mcommit */
+		case 0xfa | MP_F3 << 8:		/* mcommit */
 			return 0;
-		case 0xea | P_F3 << 8:		/* saveprevssp */
+		case 0xea | MP_F3 << 8:		/* saveprevssp */
 			return real ? A_INV : 0;
-		case 0xe8 | P_F2 << 8:		/* xsusldtrk */
-		case 0xe9 | P_F2 << 8:		/* xresldtrk */
+		case 0xe8 | MP_F2 << 8:		/* xsusldtrk */
+		case 0xe9 | MP_F2 << 8:		/* xresldtrk */
 			return 0;
-		case 0xed | P_F3 << 8:		/* testui */
-		case 0xee | P_F3 << 8:		/* clui */
-		case 0xef | P_F3 << 8:		/* stui */
+		case 0xed | MP_F3 << 8:		/* testui */
+		case 0xee | MP_F3 << 8:		/* clui */
+		case 0xef | MP_F3 << 8:		/* stui */
 			return A_O64;
-		case 0xec | P_F3 << 8:		/* uiret */
+		case 0xec | MP_F3 << 8:		/* uiret */
 			*cf = X86_CF_IRET;
 			return A_O64;
 		}
@@ -505,7 +505,7 @@ static bool vex_map1_imm(u8 op)
 
 static u8 pfx_bit(u8 pp)
 {
-	static const u8 bits[4] = { P_N, P_66, P_F3, P_F2 };
+	static const u8 bits[4] = { MP_N, MP_66, MP_F3, MP_F2 };
 
 	return bits[pp & 3];
 }
@@ -681,22 +681,22 @@ static u32 grp15_pfx(const struct x86_insn *insn, u8 pfx)
 
 	if (insn->mod != 3) {
 		switch (pfx) {
-		case P_N:
+		case MP_N:
 			return 0;
-		case P_66:			/* clwb, clflushopt */
+		case MP_66:			/* clwb, clflushopt */
 			return r >= 6 ? 0 : A_INV;
-		case P_F3:			/* ptwrite, clrssbsy */
+		case MP_F3:			/* ptwrite, clrssbsy */
 			return r == 4 || r == 6 ? 0 : A_INV;
 		}
 		return A_INV;
 	}
 	switch (pfx) {
-	case P_N:				/* lfence, mfence, sfence */
+	case MP_N:				/* lfence, mfence, sfence */
 		return r >= 5 ? 0 : A_INV;
-	case P_F3:	/* rd/wr fs/gs base (64-bit), incssp, umonitor */
+	case MP_F3:	/* rd/wr fs/gs base (64-bit), incssp, umonitor */
 		return r < 4 ? A_O64 : (r == 5 || r == 6) ? 0 : A_INV;
-	case P_66:			/* tpause */
-	case P_F2:			/* umwait */
+	case MP_66:			/* tpause */
+	case MP_F2:			/* umwait */
 		return r == 6 ? 0 : A_INV;
 	}
 	return A_INV;
@@ -712,16 +712,16 @@ static u32 grp9_pfx(const struct x86_insn *insn, u8 pfx)
 		case 1:				/* cmpxchg8b/16b */
 			return 0;
 		case 6:				/* vmptrld, vmclear, vmxon */
-			return (pfx == P_F2 ? A_INV : 0) | A_NOREAL;
+			return (pfx == MP_F2 ? A_INV : 0) | A_NOREAL;
 		case 7:				/* vmptrst */
-			return (pfx != P_N ? A_INV : 0) | A_NOREAL;
+			return (pfx != MP_N ? A_INV : 0) | A_NOREAL;
 		}
-		return pfx != P_N ? A_INV : 0;	/* xrstors, xsavec, xsaves */
+		return pfx != MP_N ? A_INV : 0;	/* xrstors, xsavec, xsaves */
 	}
 	if (r == 6)				/* rdrand; F3: senduipi */
-		return pfx == P_F3 ? A_O64 : pfx == P_F2 ? A_INV : 0;
+		return pfx == MP_F3 ? A_O64 : pfx == MP_F2 ? A_INV : 0;
 	if (r == 7)				/* rdseed; F3: rdpid */
-		return pfx == P_F2 ? A_INV : 0;
+		return pfx == MP_F2 ? A_INV : 0;
 	return 0;
 }
 
@@ -739,7 +739,7 @@ static u32 fixup(struct x86_insn *insn, u32 a)
 	if (insn->map == X86_MAP_0F) {
 		switch (op) {
 		case 0x12: case 0x16:		/* movlpd/movhpd: memory only */
-			return pfx == P_66 && mod == 3 ? A_INV : 0;
+			return pfx == MP_66 && mod == 3 ? A_INV : 0;
 		case 0x20: case 0x22:		/* cr0, cr2-4, cr8 (64-bit) */
 			if (insn->reg == 8)
 				return is64 ? 0 : A_INV;
@@ -747,27 +747,27 @@ static u32 fixup(struct x86_insn *insn, u32 a)
 		case 0x21: case 0x23:
 			return insn->reg > 7 ? A_INV : 0;
 		case 0x2b:
-			return pfx & (P_F3 | P_F2) ? 0 : 0;
+			return pfx & (MP_F3 | MP_F2) ? 0 : 0;
 		case 0x78: case 0x79:		/* vmread, vmwrite: no VMX in real mode */
-			return pfx == P_N ? A_NOREAL : 0;
+			return pfx == MP_N ? A_NOREAL : 0;
 		case 0x37:	/* getsec: Zydis and hyvm treat prefixes as reserved */
-			return pfx != P_N ? A_INV : 0;
+			return pfx != MP_N ? A_INV : 0;
 		case 0x73:			/* psrldq, pslldq: 66 only */
-			return (insn->reg & 3) == 3 && pfx != P_66 ? A_INV : 0;
+			return (insn->reg & 3) == 3 && pfx != MP_66 ? A_INV : 0;
 		case 0xa6:			/* VIA PadLock: rep montmul, xsha */
 			return (insn->modrm & 7) || insn->modrm > 0xd0 ||
-			       insn->modrm < 0xc0 || pfx != P_F3 ? A_INV : 0;
+			       insn->modrm < 0xc0 || pfx != MP_F3 ? A_INV : 0;
 		case 0xa7:			/* VIA PadLock: xstore, rep xcrypt */
 			return (insn->modrm & 7) || insn->modrm > 0xe8 ||
 			       insn->modrm < 0xc0 ||
-			       (pfx != P_F3 && (insn->modrm != 0xc0 || pfx != P_N)) ?
+			       (pfx != MP_F3 && (insn->modrm != 0xc0 || pfx != MP_N)) ?
 			       A_INV : 0;
 		case 0xae:
 			return grp15_pfx(insn, pfx);
 		case 0xc7:
 			return grp9_pfx(insn, pfx);
 		case 0xd6:			/* movq2dq, movdq2q; 66: movq store */
-			return pfx == P_66 ? A_W : A_REGONLY;
+			return pfx == MP_66 ? A_W : A_REGONLY;
 		case 0xe7:
 			return A_MEMONLY | A_W;
 		case 0xf0:
@@ -782,19 +782,19 @@ static u32 fixup(struct x86_insn *insn, u32 a)
 		case 0x82:			/* invpcid */
 			return A_MEMONLY | A_PRIV;
 		case 0xd8:	/* Key Locker: aes{enc,dec}wide{128,256}kl */
-			return pfx == P_F3 ? A_MEMONLY | ((insn->reg & 7) > 3 ? A_INV : 0) : 0;
+			return pfx == MP_F3 ? A_MEMONLY | ((insn->reg & 7) > 3 ? A_INV : 0) : 0;
 		case 0xdc:	/* Key Locker: loadiwkey (reg), aesenc128kl (mem) */
 			return 0;
 		case 0xdd: case 0xde: case 0xdf:
-			return pfx == P_F3 ? A_MEMONLY : 0;	/* Key Locker */
+			return pfx == MP_F3 ? A_MEMONLY : 0;	/* Key Locker */
 		case 0xfa: case 0xfb:
 			return A_REGONLY;
 		case 0xf0: case 0xf1:		/* movbe; F2: crc32 */
-			return pfx == P_F2 ? 0 : A_MEMONLY | (op == 0xf1 ? A_W : 0);
+			return pfx == MP_F2 ? 0 : A_MEMONLY | (op == 0xf1 ? A_W : 0);
 		case 0xf5:			/* wruss */
 			return A_MEMONLY | A_NOREAL | A_W | A_PRIV;
 		case 0xf6:			/* wrss; 66: adcx, F3: adox */
-			return pfx == P_N ? A_MEMONLY | A_NOREAL | A_W : 0;
+			return pfx == MP_N ? A_MEMONLY | A_NOREAL | A_W : 0;
 		case 0xf8: case 0xf9:		/* movdir64b, enqcmd, movdiri */
 			return A_MEMONLY | A_W;
 		}
@@ -868,8 +868,8 @@ opcode:
 		insn->flags |= X86_P_REP;
 	else if (rep == 0xf2)
 		insn->flags |= X86_P_REPNE;
-	insn->last_prefix = rep == 0xf3 ? P_F3 : rep == 0xf2 ? P_F2 :
-			    (insn->flags & X86_P_OPSIZE) ? P_66 : P_N;
+	insn->last_prefix = rep == 0xf3 ? MP_F3 : rep == 0xf2 ? MP_F2 :
+			    (insn->flags & X86_P_OPSIZE) ? MP_66 : MP_N;
 	insn->opcode_offset = s.pos - 1;
 	insn->opcode = b;
 	insn->map = X86_MAP_ONE;
@@ -991,7 +991,7 @@ have_op:
 				e.cf = 0;
 				ga = grp7_reg(insn->modrm, insn->last_prefix, mode, &e.cf);
 				a |= A_MODREG;
-			} else if (reg == 5 && insn->last_prefix != P_F3) {
+			} else if (reg == 5 && insn->last_prefix != MP_F3) {
 				ga = A_INV;
 			} else if (reg == 5) {
 				ga = A_R | A_PRIV | A_NOREAL;	/* rstorssp */
@@ -1024,18 +1024,18 @@ have_op:
 			break;
 		case GPFX:
 			if (insn->opcode == 0xb8) {		/* popcnt */
-				ga = insn->last_prefix == P_F3 ? A_R : A_INV;
-			} else if (insn->last_prefix == P_66 || insn->last_prefix == P_F2) {
+				ga = insn->last_prefix == MP_F3 ? A_R : A_INV;
+			} else if (insn->last_prefix == MP_66 || insn->last_prefix == MP_F2) {
 				/* extrq / insertq */
 				ga = A_SIMD;
 				if (insn->opcode == 0x78) {
 					imm_kind = I_BB;
-					if (insn->last_prefix == P_66 && reg != 0)
+					if (insn->last_prefix == MP_66 && reg != 0)
 						ga = A_INV;
 				}
 				if (insn->mod != 3)
 					ga = A_INV;
-			} else if (insn->last_prefix == P_F3) {
+			} else if (insn->last_prefix == MP_F3) {
 				ga = A_INV;
 			} else {
 				/* vmread (stores), vmwrite (loads) */

@@ -302,17 +302,17 @@ static u64 flags_szp(u64 res, unsigned int sz)
 
 	res &= szmask(sz);
 	if (!res)
-		f |= X86_EFLAGS_ZF;
+		f |= X86E_FL_ZF;
 	if (res & msb(sz))
-		f |= X86_EFLAGS_SF;
+		f |= X86E_FL_SF;
 	if (!(__builtin_popcount((u8)res) & 1))
-		f |= X86_EFLAGS_PF;
+		f |= X86E_FL_PF;
 	return f;
 }
 
 static void set_arith(struct ectx *c, u64 f)
 {
-	c->rflags = (c->rflags & ~X86_EFLAGS_ARITH) | f;
+	c->rflags = (c->rflags & ~X86E_FL_ARITH) | f;
 }
 
 bool x86_cond(unsigned int cc, u64 fl)
@@ -320,15 +320,15 @@ bool x86_cond(unsigned int cc, u64 fl)
 	bool r;
 
 	switch ((cc >> 1) & 7) {
-	case 0: r = fl & X86_EFLAGS_OF; break;
-	case 1: r = fl & X86_EFLAGS_CF; break;
-	case 2: r = fl & X86_EFLAGS_ZF; break;
-	case 3: r = fl & (X86_EFLAGS_CF | X86_EFLAGS_ZF); break;
-	case 4: r = fl & X86_EFLAGS_SF; break;
-	case 5: r = fl & X86_EFLAGS_PF; break;
-	case 6: r = !(fl & X86_EFLAGS_SF) != !(fl & X86_EFLAGS_OF); break;
+	case 0: r = fl & X86E_FL_OF; break;
+	case 1: r = fl & X86E_FL_CF; break;
+	case 2: r = fl & X86E_FL_ZF; break;
+	case 3: r = fl & (X86E_FL_CF | X86E_FL_ZF); break;
+	case 4: r = fl & X86E_FL_SF; break;
+	case 5: r = fl & X86E_FL_PF; break;
+	case 6: r = !(fl & X86E_FL_SF) != !(fl & X86E_FL_OF); break;
 	default:
-		r = (fl & X86_EFLAGS_ZF) || (!(fl & X86_EFLAGS_SF) != !(fl & X86_EFLAGS_OF));
+		r = (fl & X86E_FL_ZF) || (!(fl & X86E_FL_SF) != !(fl & X86E_FL_OF));
 	}
 	return (cc & 1) ? !r : r;
 }
@@ -339,7 +339,7 @@ enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
 static u64 alu(struct ectx *c, unsigned int op, u64 a, u64 b, unsigned int sz)
 {
 	u64 m = szmask(sz), sb = msb(sz), r, f = 0;
-	u64 cin = c->rflags & X86_EFLAGS_CF ? 1 : 0;
+	u64 cin = c->rflags & X86E_FL_CF ? 1 : 0;
 
 	a &= m;
 	b &= m;
@@ -348,20 +348,20 @@ static u64 alu(struct ectx *c, unsigned int op, u64 a, u64 b, unsigned int sz)
 	case ALU_ADC:
 		r = (a + b + (op == ALU_ADC ? cin : 0)) & m;
 		if (((a & b) | ((a | b) & ~r)) & sb)
-			f |= X86_EFLAGS_CF;
+			f |= X86E_FL_CF;
 		if ((a ^ r) & (b ^ r) & sb)
-			f |= X86_EFLAGS_OF;
-		f |= (a ^ b ^ r) & X86_EFLAGS_AF;
+			f |= X86E_FL_OF;
+		f |= (a ^ b ^ r) & X86E_FL_AF;
 		break;
 	case ALU_SUB:
 	case ALU_SBB:
 	case ALU_CMP:
 		r = (a - b - (op == ALU_SBB ? cin : 0)) & m;
 		if (((~a & b) | ((~a | b) & r)) & sb)
-			f |= X86_EFLAGS_CF;
+			f |= X86E_FL_CF;
 		if ((a ^ b) & (a ^ r) & sb)
-			f |= X86_EFLAGS_OF;
-		f |= (a ^ b ^ r) & X86_EFLAGS_AF;
+			f |= X86E_FL_OF;
+		f |= (a ^ b ^ r) & X86E_FL_AF;
 		break;
 	case ALU_OR:
 		r = a | b;
@@ -379,10 +379,10 @@ static u64 alu(struct ectx *c, unsigned int op, u64 a, u64 b, unsigned int sz)
 /* inc/dec keep CF. */
 static u64 incdec(struct ectx *c, u64 a, unsigned int sz, bool dec)
 {
-	u64 cf = c->rflags & X86_EFLAGS_CF;
+	u64 cf = c->rflags & X86E_FL_CF;
 	u64 r = alu(c, dec ? ALU_SUB : ALU_ADD, a, 1, sz);
 
-	c->rflags = (c->rflags & ~X86_EFLAGS_CF) | cf;
+	c->rflags = (c->rflags & ~X86E_FL_CF) | cf;
 	return r;
 }
 
@@ -408,26 +408,26 @@ static u64 shift(struct ectx *c, unsigned int op, u64 a, unsigned int cnt, unsig
 		n = cnt % bits;
 		r = n ? ((a << n) | (a >> (bits - n))) & m : a;
 		cf = r & 1;
-		f = (f & ~(X86_EFLAGS_CF | X86_EFLAGS_OF)) | cf;
+		f = (f & ~(X86E_FL_CF | X86E_FL_OF)) | cf;
 		if (!!(r & sb) != !!cf)
-			f |= X86_EFLAGS_OF;
+			f |= X86E_FL_OF;
 		break;
 	case 1:	/* ror */
 		n = cnt % bits;
 		r = n ? ((a >> n) | (a << (bits - n))) & m : a;
 		cf = !!(r & sb);
-		f = (f & ~(X86_EFLAGS_CF | X86_EFLAGS_OF)) | cf;
+		f = (f & ~(X86E_FL_CF | X86E_FL_OF)) | cf;
 		if (!!(r & sb) != !!(r & (sb >> 1)))
-			f |= X86_EFLAGS_OF;
+			f |= X86E_FL_OF;
 		break;
 	case 2:	/* rcl */
 	case 3:	/* rcr */
 		n = sz <= 2 ? cnt % (bits + 1) : cnt;
-		cf = !!(f & X86_EFLAGS_CF);
+		cf = !!(f & X86E_FL_CF);
 		if (op == 3 && (!!(a & sb) != !!cf))
-			f |= X86_EFLAGS_OF;
+			f |= X86E_FL_OF;
 		else if (op == 3)
-			f &= ~X86_EFLAGS_OF;
+			f &= ~X86E_FL_OF;
 		r = a;
 		while (n--) {
 			u64 out;
@@ -441,34 +441,34 @@ static u64 shift(struct ectx *c, unsigned int op, u64 a, unsigned int cnt, unsig
 			}
 			cf = out;
 		}
-		f = (f & ~X86_EFLAGS_CF) | cf;
+		f = (f & ~X86E_FL_CF) | cf;
 		if (op == 2) {
-			f &= ~X86_EFLAGS_OF;
+			f &= ~X86E_FL_OF;
 			if (!!(r & sb) != !!cf)
-				f |= X86_EFLAGS_OF;
+				f |= X86E_FL_OF;
 		}
 		break;
 	case 4:	/* shl */
 	case 6:	/* sal */
 		r = cnt < 64 ? (a << cnt) & m : 0;
 		cf = cnt <= bits ? (a >> (bits - cnt)) & 1 : 0;
-		f = (f & ~X86_EFLAGS_ARITH) | cf | flags_szp(r, sz);
+		f = (f & ~X86E_FL_ARITH) | cf | flags_szp(r, sz);
 		if (!!(r & sb) != !!cf)
-			f |= X86_EFLAGS_OF;
+			f |= X86E_FL_OF;
 		break;
 	case 5:	/* shr */
 		r = cnt < 64 ? a >> cnt : 0;
 		cf = cnt <= 64 ? (a >> (cnt - 1)) & 1 : 0;
-		f = (f & ~X86_EFLAGS_ARITH) | cf | flags_szp(r, sz);
+		f = (f & ~X86E_FL_ARITH) | cf | flags_szp(r, sz);
 		if (a & sb)
-			f |= X86_EFLAGS_OF;
+			f |= X86E_FL_OF;
 		break;
 	default: { /* sar */
 		s64 s = sx(a, sz);
 
 		r = (u64)(s >> (cnt < 64 ? cnt : 63)) & m;
 		cf = (u64)(s >> (cnt - 1 < 63 ? cnt - 1 : 63)) & 1;
-		f = (f & ~X86_EFLAGS_ARITH) | cf | flags_szp(r, sz);
+		f = (f & ~X86E_FL_ARITH) | cf | flags_szp(r, sz);
 		break;
 	}
 	}
@@ -518,9 +518,9 @@ static u64 shxd(struct ectx *c, bool right, u64 a, u64 b, unsigned int cnt, unsi
 			r = b;
 		cf = cnt <= bits ? (a >> (bits - cnt)) & 1 : 0;
 	}
-	f = (c->rflags & ~X86_EFLAGS_ARITH) | cf | flags_szp(r, sz);
+	f = (c->rflags & ~X86E_FL_ARITH) | cf | flags_szp(r, sz);
 	if ((r ^ a) & sb)
-		f |= X86_EFLAGS_OF;
+		f |= X86E_FL_OF;
 	c->rflags = f;
 	return r;
 }
@@ -551,7 +551,7 @@ static bool udiv128(u64 hi, u64 lo, u64 d, u64 *q, u64 *r)
 /* mul, imul, div, idiv of group 3 (F6/F7 /4-/7). */
 static bool muldiv(struct ectx *c, unsigned int op, u64 src, unsigned int sz)
 {
-	u64 m = szmask(sz), f = c->rflags & ~X86_EFLAGS_ARITH;
+	u64 m = szmask(sz), f = c->rflags & ~X86E_FL_ARITH;
 	u64 a = sz == 1 ? c->gpr[X86_RAX] & 0xff : c->gpr[X86_RAX] & m;
 	u64 d = sz == 1 ? (c->gpr[X86_RAX] >> 8) & 0xff : c->gpr[X86_RDX] & m;
 	u64 lo, hi;
@@ -570,9 +570,9 @@ static bool muldiv(struct ectx *c, unsigned int op, u64 src, unsigned int sz)
 		hi = sz == 8 ? (u64)(p >> 64) : (u64)(p >> (8 * sz)) & m;
 		/* CF = OF = the upper half is not just the extension of the lower */
 		if (op == 4 ? hi != 0 : (__int128)sx(lo, sz) != (__int128)p)
-			f |= X86_EFLAGS_CF | X86_EFLAGS_OF;
+			f |= X86E_FL_CF | X86E_FL_OF;
 		/* SF, ZF, PF are undefined; Intel CPUs set them from the low half */
-		f |= flags_szp(lo, sz) & ~X86_EFLAGS_ZF;
+		f |= flags_szp(lo, sz) & ~X86E_FL_ZF;
 		break;
 	}
 	case 6: { /* div */
@@ -646,11 +646,11 @@ static u64 imul2(struct ectx *c, u64 a, u64 b, unsigned int sz)
 {
 	__int128 p = (__int128)sx(a, sz) * sx(b, sz);
 	u64 r = (u64)p & szmask(sz);
-	u64 f = c->rflags & ~X86_EFLAGS_ARITH;
+	u64 f = c->rflags & ~X86E_FL_ARITH;
 
 	if ((__int128)sx(r, sz) != p)
-		f |= X86_EFLAGS_CF | X86_EFLAGS_OF;
-	f |= flags_szp(r, sz) & ~X86_EFLAGS_ZF;
+		f |= X86E_FL_CF | X86E_FL_OF;
+	f |= flags_szp(r, sz) & ~X86E_FL_ZF;
 	c->rflags = f;
 	return r;
 }
@@ -766,6 +766,9 @@ static void desc_to_seg(u64 d, u16 sel, struct x86_segment *s)
 
 /**
  * seg_load() - load a data or stack segment register (mov, pop, lds...)
+ * @c: context
+ * @s: the segment register
+ * @sel: the selector
  *
  * Protected mode checks are those of MOV Sreg in the SDM: null selectors
  * (#GP for SS outside 64-bit CPL3-less cases), descriptor type, privilege
@@ -847,7 +850,7 @@ static bool interrupt_real(struct ectx *c, u8 vec)
 	if (!push(c, c->rflags & 0xffff, 2) || !push(c, c->seg[X86_SEG_CS].sel, 2) ||
 	    !push(c, c->rip & 0xffff, 2))
 		return false;
-	c->rflags &= ~(X86_EFLAGS_IF | X86_EFLAGS_TF | X86_EFLAGS_AC | X86_EFLAGS_RF);
+	c->rflags &= ~(X86E_FL_IF | X86E_FL_TF | X86E_FL_AC | X86E_FL_RF);
 	seg_load_real(c, X86_SEG_CS, ent >> 16);
 	c->rip = ent & 0xffff;
 	return true;
@@ -859,19 +862,19 @@ static bool interrupt_real(struct ectx *c, u8 vec)
  */
 static void load_flags(struct ectx *c, u64 v, unsigned int sz)
 {
-	u64 mask = X86_EFLAGS_ARITH | X86_EFLAGS_TF | X86_EFLAGS_DF | X86_EFLAGS_NT |
-		   X86_EFLAGS_AC | X86_EFLAGS_ID | X86_EFLAGS_IF | X86_EFLAGS_IOPL;
+	u64 mask = X86E_FL_ARITH | X86E_FL_TF | X86E_FL_DF | X86E_FL_NT |
+		   X86E_FL_AC | X86E_FL_ID | X86E_FL_IF | X86E_FL_IOPL;
 	unsigned int iopl = (c->rflags >> 12) & 3;
 
 	if (!realmode(c)) {
 		if (c->cpl > 0)
-			mask &= ~X86_EFLAGS_IOPL;
+			mask &= ~X86E_FL_IOPL;
 		if (c->cpl > iopl)
-			mask &= ~X86_EFLAGS_IF;
+			mask &= ~X86E_FL_IF;
 	}
 	if (sz == 2)
 		mask &= 0xffff;
-	c->rflags = (c->rflags & ~mask) | (v & mask) | X86_EFLAGS_FIXED;
+	c->rflags = (c->rflags & ~mask) | (v & mask) | X86E_FL_FIXED;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -913,7 +916,7 @@ static bool io_allowed(struct ectx *c, u16 port, unsigned int sz)
 
 static int str_step(const struct ectx *c, unsigned int sz)
 {
-	return (c->rflags & X86_EFLAGS_DF) ? -(int)sz : (int)sz;
+	return (c->rflags & X86E_FL_DF) ? -(int)sz : (int)sz;
 }
 
 /*
@@ -996,7 +999,7 @@ static bool string_op(struct ectx *c)
 		areg_set(c, X86_RCX, areg(c, X86_RCX) - 1);
 		/* repe/repne end cmps and scas on the condition */
 		if ((op & 0xf6) == 0xa6 || (op & 0xfe) == 0xae) {
-			bool zf = c->rflags & X86_EFLAGS_ZF;
+			bool zf = c->rflags & X86E_FL_ZF;
 
 			if ((in->flags & X86_P_REP) ? !zf : zf)
 				break;
@@ -1011,7 +1014,7 @@ static bool string_op(struct ectx *c)
 
 static bool umip_check(struct ectx *c)
 {
-	if ((c->emu->cr4 & X86_CR4_UMIP) && c->cpl > 0)
+	if ((c->emu->cr4 & X86E_CR4_UMIP) && c->cpl > 0)
 		return gp0(c);
 	return true;
 }
@@ -1043,7 +1046,7 @@ static bool load_sysseg(struct ectx *c, bool tr, u16 sel)
 		return fail(c, X86_EXC_GP, true, sel & 0xfffc);
 	if (!read_desc(c, sel, &d, X86_EXC_GP))
 		return false;
-	if (e->efer & X86_EFER_LMA) {
+	if (e->efer & X86E_EFER_LMA) {
 		if ((sel | 7) + 8 > e->gdtr.limit)
 			return fail(c, X86_EXC_GP, true, sel & 0xfffc);
 		if (!cb(c, e->ops->read(e, e->gdtr.base + (sel & ~7) + 8, &hi, 8, false)))
@@ -1052,7 +1055,7 @@ static bool load_sysseg(struct ectx *c, bool tr, u16 sel)
 	desc_to_seg(d, sel, &ns);
 	ns.base |= (hi & 0xffffffff) << 32;
 	type = ns.attr & (X86_SEG_ATTR_TYPE | X86_SEG_ATTR_S);
-	if (tr ? type != 0x9 && !(type == 0x1 && !(e->efer & X86_EFER_LMA)) : type != 0x2)
+	if (tr ? type != 0x9 && !(type == 0x1 && !(e->efer & X86E_EFER_LMA)) : type != 0x2)
 		return fail(c, X86_EXC_GP, true, sel & 0xfffc);
 	if (!(ns.attr & X86_SEG_ATTR_P))
 		return fail(c, X86_EXC_NP, true, sel & 0xfffc);
@@ -1108,21 +1111,21 @@ static bool grp7(struct ectx *c)
 	if (in->mod == 3) {
 		switch (in->modrm) {
 		case 0xf8:	/* swapgs */
-			if (!need_cpl0(c) || !e->ops->rdmsr || !e->ops->wrmsr)
+			if (!need_cpl0(c) || !e->ops->get_msr || !e->ops->set_msr)
 				return c->rc == X86_EMU_OK ? unimpl(c) : false;
-			if (e->ops->rdmsr(e, X86_MSR_KERNEL_GS_BASE, &base))
+			if (e->ops->get_msr(e, X86E_MSR_KERNEL_GS_BASE, &base))
 				return gp0(c);
-			if (!cb(c, e->ops->wrmsr(e, X86_MSR_KERNEL_GS_BASE,
+			if (!cb(c, e->ops->set_msr(e, X86E_MSR_KERNEL_GS_BASE,
 						  c->seg[X86_SEG_GS].base)))
 				return false;
 			c->seg[X86_SEG_GS].base = base;
 			return true;
 		case 0xf9:	/* rdtscp */
-			if ((e->cr4 & X86_CR4_TSD) && c->cpl)
+			if ((e->cr4 & X86E_CR4_TSD) && c->cpl)
 				return gp0(c);
-			if (!e->ops->rdtsc || !e->ops->rdmsr)
+			if (!e->ops->rdtsc || !e->ops->get_msr)
 				return unimpl(c);
-			if (e->ops->rdmsr(e, X86_MSR_TSC_AUX, &base))
+			if (e->ops->get_msr(e, X86E_MSR_TSC_AUX, &base))
 				return gp0(c);
 			lim = e->ops->rdtsc(e);
 			reg_set(c, X86_RAX, 4, lim);
@@ -1143,7 +1146,7 @@ static bool grp7(struct ectx *c)
 				return false;
 			/* lmsw sets PE but never clears it */
 			return set_cr(c, 0, (e->cr0 & ~0xeULL) | (c->gpr[in->rm] & 0xf) |
-				      (e->cr0 & X86_CR0_PE));
+				      (e->cr0 & X86E_CR0_PE));
 		}
 		(void)regs;
 		return unimpl(c);
@@ -1186,7 +1189,7 @@ static bool grp7(struct ectx *c)
 	case 6:	/* lmsw m16 */
 		if (!need_cpl0(c) || !rm_get(c, &o, 2, true))
 			return false;
-		return set_cr(c, 0, (e->cr0 & ~0xeULL) | (o.val & 0xf) | (e->cr0 & X86_CR0_PE));
+		return set_cr(c, 0, (e->cr0 & ~0xeULL) | (o.val & 0xf) | (e->cr0 & X86E_CR0_PE));
 	case 7:	/* invlpg */
 		if (!need_cpl0(c))
 			return false;
@@ -1223,12 +1226,12 @@ static bool mov_cr(struct ectx *c, bool to)
 	v = c->gpr[c->in->rm] & szmask(sz);
 	switch (cr) {
 	case 0:
-		if ((v >> 32) || ((v & X86_CR0_PG) && !(v & X86_CR0_PE)) ||
-		    ((v & X86_CR0_NW) && !(v & X86_CR0_CD)))
+		if ((v >> 32) || ((v & X86E_CR0_PG) && !(v & X86E_CR0_PE)) ||
+		    ((v & X86E_CR0_NW) && !(v & X86E_CR0_CD)))
 			return gp0(c);
-		if ((e->efer & X86_EFER_LMA) && !(v & X86_CR0_PG) && is64(c))
+		if ((e->efer & X86E_EFER_LMA) && !(v & X86E_CR0_PG) && is64(c))
 			return gp0(c);
-		v |= X86_CR0_ET;
+		v |= X86E_CR0_ET;
 		break;
 	case 2:
 	case 3:
@@ -1256,7 +1259,7 @@ static bool mov_dr(struct ectx *c, bool to)
 	if (!need_cpl0(c))
 		return false;
 	if (dr == 4 || dr == 5) {
-		if (e->cr4 & X86_CR4_DE)
+		if (e->cr4 & X86E_CR4_DE)
 			return ud(c);
 		dr += 2;
 	}
@@ -1285,25 +1288,25 @@ static bool do_syscall(struct ectx *c)
 	struct x86_emu *e = c->emu;
 	u64 star, target, fmask = 0;
 
-	if (!(e->efer & X86_EFER_SCE) || realmode(c))
+	if (!(e->efer & X86E_EFER_SCE) || realmode(c))
 		return ud(c);
-	if (!e->ops->rdmsr)
+	if (!e->ops->get_msr)
 		return unimpl(c);
-	if (e->ops->rdmsr(e, X86_MSR_STAR, &star))
+	if (e->ops->get_msr(e, X86E_MSR_STAR, &star))
 		return gp0(c);
-	if (e->efer & X86_EFER_LMA) {
-		if (e->ops->rdmsr(e, is64(c) ? X86_MSR_LSTAR : X86_MSR_CSTAR, &target) ||
-		    e->ops->rdmsr(e, X86_MSR_FMASK, &fmask))
+	if (e->efer & X86E_EFER_LMA) {
+		if (e->ops->get_msr(e, is64(c) ? X86E_MSR_LSTAR : X86E_MSR_CSTAR, &target) ||
+		    e->ops->get_msr(e, X86E_MSR_FMASK, &fmask))
 			return gp0(c);
 		c->gpr[X86_RCX] = c->rip;
-		c->gpr[X86_R11] = c->rflags & ~X86_EFLAGS_RF;
-		c->rflags &= ~(fmask | X86_EFLAGS_RF);
-		c->rflags |= X86_EFLAGS_FIXED;
+		c->gpr[X86_R11] = c->rflags & ~X86E_FL_RF;
+		c->rflags &= ~(fmask | X86E_FL_RF);
+		c->rflags |= X86E_FL_FIXED;
 		flat_seg(&c->seg[X86_SEG_CS], (star >> 32) & 0xfffc, 0xb | X86_SEG_ATTR_L);
 		c->rip = target;
 	} else {
 		c->gpr[X86_RCX] = c->rip & 0xffffffff;
-		c->rflags &= ~(X86_EFLAGS_VM | X86_EFLAGS_IF | X86_EFLAGS_RF);
+		c->rflags &= ~(X86E_FL_VM | X86E_FL_IF | X86E_FL_RF);
 		flat_seg(&c->seg[X86_SEG_CS], (star >> 32) & 0xfffc, 0xb | X86_SEG_ATTR_DB);
 		c->rip = star & 0xffffffff;
 	}
@@ -1317,13 +1320,13 @@ static bool do_sysret(struct ectx *c)
 	struct x86_emu *e = c->emu;
 	u64 star, sel;
 
-	if (!(e->efer & X86_EFER_SCE) || !is64(c))
+	if (!(e->efer & X86E_EFER_SCE) || !is64(c))
 		return ud(c);
 	if (!need_cpl0(c))
 		return false;
-	if (!e->ops->rdmsr)
+	if (!e->ops->get_msr)
 		return unimpl(c);
-	if (e->ops->rdmsr(e, X86_MSR_STAR, &star))
+	if (e->ops->get_msr(e, X86E_MSR_STAR, &star))
 		return gp0(c);
 	sel = star >> 48;
 	if (c->in->opsize == 8) {
@@ -1335,7 +1338,7 @@ static bool do_sysret(struct ectx *c)
 		flat_seg(&c->seg[X86_SEG_CS], sel | 3, 0xb | 3 << 5 | X86_SEG_ATTR_DB);
 		c->rip = c->gpr[X86_RCX] & 0xffffffff;
 	}
-	c->rflags = (c->gpr[X86_R11] & ~(X86_EFLAGS_RF | X86_EFLAGS_VM)) | X86_EFLAGS_FIXED;
+	c->rflags = (c->gpr[X86_R11] & ~(X86E_FL_RF | X86E_FL_VM)) | X86E_FL_FIXED;
 	/* SS keeps its cached attributes apart from the selector and DPL 3 */
 	c->seg[X86_SEG_SS].sel = (sel + 8) | 3;
 	c->seg[X86_SEG_SS].attr |= 3 << 5;
@@ -1509,13 +1512,13 @@ static bool exec_one(struct ectx *c)
 			return false;
 		return far_real(c, in->imm2, in->imm & szmask(sz));
 	case 0x9b:	/* fwait */
-		if ((e->cr0 & (X86_CR0_MP | X86_CR0_TS)) == (X86_CR0_MP | X86_CR0_TS))
+		if ((e->cr0 & (X86E_CR0_MP | X86E_CR0_TS)) == (X86E_CR0_MP | X86E_CR0_TS))
 			return fail(c, X86_EXC_NM, false, 0);
 		return true;
 	case 0x9c:	/* pushf */
 		if (e->vm86 && ((c->rflags >> 12) & 3) < 3)
 			return gp0(c);
-		return push(c, c->rflags & ~(X86_EFLAGS_VM | X86_EFLAGS_RF) & szmask(sz), sz);
+		return push(c, c->rflags & ~(X86E_FL_VM | X86E_FL_RF) & szmask(sz), sz);
 	case 0x9d:	/* popf */
 		if (e->vm86 && ((c->rflags >> 12) & 3) < 3)
 			return gp0(c);
@@ -1525,11 +1528,11 @@ static bool exec_one(struct ectx *c)
 		return true;
 	case 0x9e:	/* sahf */
 		c->rflags = (c->rflags & ~0xd5ULL) | ((c->gpr[X86_RAX] >> 8) & 0xd5) |
-			    X86_EFLAGS_FIXED;
+			    X86E_FL_FIXED;
 		return true;
 	case 0x9f:	/* lahf */
 		c->gpr[X86_RAX] = (c->gpr[X86_RAX] & ~0xff00ULL) |
-				  (((c->rflags & 0xd5) | X86_EFLAGS_FIXED) << 8);
+				  (((c->rflags & 0xd5) | X86E_FL_FIXED) << 8);
 		return true;
 	case 0xa0 ... 0xa3:	/* mov al/ax, moffs */
 		if (!rm_get(c, &o, sz, !(op & 2)))
@@ -1614,7 +1617,7 @@ static bool exec_one(struct ectx *c)
 			return gp0(c);
 		return interrupt_real(c, in->imm);
 	case 0xce:
-		if (!(c->rflags & X86_EFLAGS_OF))
+		if (!(c->rflags & X86E_FL_OF))
 			return true;
 		return interrupt_real(c, X86_EXC_OF);
 	case 0xcf:	/* iret */
@@ -1642,9 +1645,9 @@ static bool exec_one(struct ectx *c)
 			areg_set(c, X86_RCX, areg(c, X86_RCX) - 1);
 			take = areg(c, X86_RCX) != 0;
 			if (op == 0xe0)
-				take = take && !(c->rflags & X86_EFLAGS_ZF);
+				take = take && !(c->rflags & X86E_FL_ZF);
 			else if (op == 0xe1)
-				take = take && (c->rflags & X86_EFLAGS_ZF);
+				take = take && (c->rflags & X86E_FL_ZF);
 		}
 		return !take || jump(c, c->rip + in->imm, sz);
 	}
@@ -1689,7 +1692,7 @@ static bool exec_one(struct ectx *c)
 		c->rc = X86_EMU_HALT;
 		return true;
 	case 0xf5:
-		c->rflags ^= X86_EFLAGS_CF;
+		c->rflags ^= X86E_FL_CF;
 		return true;
 	case 0xf6: case 0xf7:
 		if (!rm_get(c, &o, sz, true))
@@ -1707,18 +1710,18 @@ static bool exec_one(struct ectx *c)
 			return muldiv(c, in->reg & 7, o.val, sz);
 		}
 	case 0xf8: case 0xf9:
-		c->rflags = (c->rflags & ~X86_EFLAGS_CF) | (op & 1);
+		c->rflags = (c->rflags & ~X86E_FL_CF) | (op & 1);
 		return true;
 	case 0xfa: case 0xfb:	/* cli, sti */
 		if ((!realmode(c) && c->cpl > ((c->rflags >> 12) & 3)) ||
 		    (e->vm86 && ((c->rflags >> 12) & 3) < 3))
 			return gp0(c);
-		if (op == 0xfb && !(c->rflags & X86_EFLAGS_IF))
+		if (op == 0xfb && !(c->rflags & X86E_FL_IF))
 			c->shadow |= X86_SHADOW_STI;
-		c->rflags = op == 0xfb ? c->rflags | X86_EFLAGS_IF : c->rflags & ~X86_EFLAGS_IF;
+		c->rflags = op == 0xfb ? c->rflags | X86E_FL_IF : c->rflags & ~X86E_FL_IF;
 		return true;
 	case 0xfc: case 0xfd:
-		c->rflags = op == 0xfd ? c->rflags | X86_EFLAGS_DF : c->rflags & ~X86_EFLAGS_DF;
+		c->rflags = op == 0xfd ? c->rflags | X86E_FL_DF : c->rflags & ~X86E_FL_DF;
 		return true;
 	case 0xfe: case 0xff:
 		switch (in->reg & 7) {
@@ -1761,7 +1764,7 @@ static bool exec_one(struct ectx *c)
 }
 
 /* bt, bts, btr, btc: @op 0-3; with a register offset the memory operand moves. */
-static bool bitop(struct ectx *c, unsigned int op, u64 off, bool imm)
+static bool bt_op(struct ectx *c, unsigned int op, u64 off, bool imm)
 {
 	const struct x86_insn *in = c->in;
 	unsigned int sz = in->opsize, bits = 8 * sz;
@@ -1781,7 +1784,7 @@ static bool bitop(struct ectx *c, unsigned int op, u64 off, bool imm)
 	}
 	if (o.mem && !mem_read(c, in->seg, o.ea, &o.val, sz))
 		return false;
-	c->rflags = (c->rflags & ~X86_EFLAGS_CF) | ((o.val >> bit) & 1);
+	c->rflags = (c->rflags & ~X86E_FL_CF) | ((o.val >> bit) & 1);
 	switch (op) {
 	case 1: r = o.val | (1ULL << bit); break;
 	case 2: r = o.val & ~(1ULL << bit); break;
@@ -1808,7 +1811,7 @@ static bool exec_0f(struct ectx *c)
 	case 0x05:
 		return do_syscall(c);
 	case 0x06:	/* clts */
-		return need_cpl0(c) && set_cr(c, 0, e->cr0 & ~X86_CR0_TS);
+		return need_cpl0(c) && set_cr(c, 0, e->cr0 & ~X86E_CR0_TS);
 	case 0x07:
 		return do_sysret(c);
 	case 0x08: case 0x09:	/* invd, wbinvd */
@@ -1826,21 +1829,21 @@ static bool exec_0f(struct ectx *c)
 	case 0x30: case 0x32:	/* wrmsr, rdmsr */
 		if (!need_cpl0(c))
 			return false;
-		if (!e->ops->rdmsr || !e->ops->wrmsr)
+		if (!e->ops->get_msr || !e->ops->set_msr)
 			return unimpl(c);
 		if (op == 0x30) {
 			v = (c->gpr[X86_RDX] << 32) | (c->gpr[X86_RAX] & 0xffffffff);
-			if (e->ops->wrmsr(e, c->gpr[X86_RCX], v))
+			if (e->ops->set_msr(e, c->gpr[X86_RCX], v))
 				return c->rc == X86_EMU_OK ? gp0(c) : false;
 			return true;
 		}
-		if (e->ops->rdmsr(e, c->gpr[X86_RCX], &v))
+		if (e->ops->get_msr(e, c->gpr[X86_RCX], &v))
 			return gp0(c);
 		reg_set(c, X86_RAX, 4, v);
 		reg_set(c, X86_RDX, 4, v >> 32);
 		return true;
 	case 0x31:	/* rdtsc */
-		if ((e->cr4 & X86_CR4_TSD) && c->cpl)
+		if ((e->cr4 & X86E_CR4_TSD) && c->cpl)
 			return gp0(c);
 		if (!e->ops->rdtsc)
 			return unimpl(c);
@@ -1879,11 +1882,11 @@ static bool exec_0f(struct ectx *c)
 		reg_set(c, X86_RDX, 4, regs[3]);
 		return true;
 	case 0xa3: case 0xab: case 0xb3: case 0xbb:
-		return bitop(c, (op >> 3) & 3, reg_get(c, in->reg, sz), false);
+		return bt_op(c, (op >> 3) & 3, reg_get(c, in->reg, sz), false);
 	case 0xba:
 		if ((in->reg & 7) < 4)
 			return ud(c);
-		return bitop(c, in->reg & 3, in->imm, true);
+		return bt_op(c, in->reg & 3, in->imm, true);
 	case 0xa4: case 0xa5: case 0xac: case 0xad:
 		if (!rm_get(c, &o, sz, true))
 			return false;
@@ -1900,7 +1903,7 @@ static bool exec_0f(struct ectx *c)
 			return false;
 		a = reg_get(c, X86_RAX, sz);
 		alu(c, ALU_CMP, a, o.val, sz);
-		if (c->rflags & X86_EFLAGS_ZF)
+		if (c->rflags & X86E_FL_ZF)
 			return opnd_put_rmw(c, &o, o.val, reg_get(c, in->reg, sz));
 		/* the destination is written back even when unequal */
 		if (o.mem && !(in->flags & X86_P_LOCK) && !opnd_put(c, &o, o.val))
@@ -1926,10 +1929,10 @@ static bool exec_0f(struct ectx *c)
 			return false;
 		if (!o.val) {
 			/* destination unchanged (AMD documents it, Intel does it) */
-			c->rflags |= X86_EFLAGS_ZF;
+			c->rflags |= X86E_FL_ZF;
 			return true;
 		}
-		c->rflags &= ~X86_EFLAGS_ZF;
+		c->rflags &= ~X86E_FL_ZF;
 		reg_set(c, in->reg, sz, op == 0xbc ? (u64)__builtin_ctzll(o.val) :
 			(u64)(63 - __builtin_clzll(o.val)));
 		return true;
@@ -1959,7 +1962,7 @@ static bool exec_0f(struct ectx *c)
 				return false;
 			if (lo == (c->gpr[X86_RAX] & szmask(half)) &&
 			    hi == (c->gpr[X86_RDX] & szmask(half))) {
-				c->rflags |= X86_EFLAGS_ZF;
+				c->rflags |= X86E_FL_ZF;
 				old[0] = lo;
 				old[1] = hi;
 				new[0] = c->gpr[X86_RBX] & szmask(half);
@@ -1980,7 +1983,7 @@ static bool exec_0f(struct ectx *c)
 					return false;
 				}
 			} else {
-				c->rflags &= ~X86_EFLAGS_ZF;
+				c->rflags &= ~X86E_FL_ZF;
 				reg_set(c, X86_RAX, half, lo);
 				reg_set(c, X86_RDX, half, hi);
 			}
@@ -2007,19 +2010,19 @@ static bool exec_0f(struct ectx *c)
 void x86_emu_update_mode(struct x86_emu *emu)
 {
 	emu->vm86 = false;
-	if (!(emu->cr0 & X86_CR0_PE)) {
+	if (!(emu->cr0 & X86E_CR0_PE)) {
 		emu->mode = X86_MODE_REAL;
 		emu->cpl = 0;
 		return;
 	}
-	if (emu->rflags & X86_EFLAGS_VM) {
+	if (emu->rflags & X86E_FL_VM) {
 		emu->mode = X86_MODE_REAL;	/* decodes as 16-bit, no VEX */
 		emu->vm86 = true;
 		emu->cpl = 3;
 		return;
 	}
 	emu->cpl = (emu->seg[X86_SEG_SS].attr >> 5) & 3;
-	if ((emu->efer & X86_EFER_LMA) && (emu->seg[X86_SEG_CS].attr & X86_SEG_ATTR_L))
+	if ((emu->efer & X86E_EFER_LMA) && (emu->seg[X86_SEG_CS].attr & X86_SEG_ATTR_L))
 		emu->mode = X86_MODE_LONG64;
 	else if (emu->seg[X86_SEG_CS].attr & X86_SEG_ATTR_DB)
 		emu->mode = X86_MODE_PROT32;

@@ -29,26 +29,26 @@ enum x86_gpr {
 };
 
 /* RFLAGS bits. */
-#define X86_EFLAGS_CF	BIT(0)
-#define X86_EFLAGS_FIXED BIT(1)
-#define X86_EFLAGS_PF	BIT(2)
-#define X86_EFLAGS_AF	BIT(4)
-#define X86_EFLAGS_ZF	BIT(6)
-#define X86_EFLAGS_SF	BIT(7)
-#define X86_EFLAGS_TF	BIT(8)
-#define X86_EFLAGS_IF	BIT(9)
-#define X86_EFLAGS_DF	BIT(10)
-#define X86_EFLAGS_OF	BIT(11)
-#define X86_EFLAGS_IOPL	(3UL << 12)
-#define X86_EFLAGS_NT	BIT(14)
-#define X86_EFLAGS_RF	BIT(16)
-#define X86_EFLAGS_VM	BIT(17)
-#define X86_EFLAGS_AC	BIT(18)
-#define X86_EFLAGS_VIF	BIT(19)
-#define X86_EFLAGS_VIP	BIT(20)
-#define X86_EFLAGS_ID	BIT(21)
-#define X86_EFLAGS_ARITH (X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | \
-			  X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_OF)
+#define X86E_FL_CF	BIT(0)
+#define X86E_FL_FIXED BIT(1)
+#define X86E_FL_PF	BIT(2)
+#define X86E_FL_AF	BIT(4)
+#define X86E_FL_ZF	BIT(6)
+#define X86E_FL_SF	BIT(7)
+#define X86E_FL_TF	BIT(8)
+#define X86E_FL_IF	BIT(9)
+#define X86E_FL_DF	BIT(10)
+#define X86E_FL_OF	BIT(11)
+#define X86E_FL_IOPL	(3UL << 12)
+#define X86E_FL_NT	BIT(14)
+#define X86E_FL_RF	BIT(16)
+#define X86E_FL_VM	BIT(17)
+#define X86E_FL_AC	BIT(18)
+#define X86E_FL_VIF	BIT(19)
+#define X86E_FL_VIP	BIT(20)
+#define X86E_FL_ID	BIT(21)
+#define X86E_FL_ARITH (X86E_FL_CF | X86E_FL_PF | X86E_FL_AF | \
+			  X86E_FL_ZF | X86E_FL_SF | X86E_FL_OF)
 
 /* Exception vectors. */
 enum {
@@ -104,7 +104,7 @@ struct x86_emu;
  * the guest's paging and reports a page fault with x86_emu_fault().
  * @write_cmpxchg is optional: when present, locked read-modify-write
  * instructions use it so that the update is atomic against other vCPUs.
- * @rdmsr/@wrmsr return X86_EMU_CB_FAULT without filling emu->exc for
+ * @get_msr/@set_msr return X86_EMU_CB_FAULT without filling emu->exc for
  * "#GP(0)".  @set_cr is called after the emulator checked reserved bits;
  * it may refuse with a fault.  Callbacks left NULL make the instructions
  * that need them #UD-free "unimplemented".
@@ -116,8 +116,8 @@ struct x86_emu_ops {
 			     const void *new, unsigned int n, bool *done);
 	int (*pio_in)(struct x86_emu *emu, u16 port, unsigned int size, u32 *val);
 	int (*pio_out)(struct x86_emu *emu, u16 port, unsigned int size, u32 val);
-	int (*rdmsr)(struct x86_emu *emu, u32 msr, u64 *val);
-	int (*wrmsr)(struct x86_emu *emu, u32 msr, u64 val);
+	int (*get_msr)(struct x86_emu *emu, u32 msr, u64 *val);
+	int (*set_msr)(struct x86_emu *emu, u32 msr, u64 val);
 	int (*set_cr)(struct x86_emu *emu, unsigned int cr, u64 val);
 	int (*set_dr)(struct x86_emu *emu, unsigned int dr, u64 val);
 	u64 (*get_dr)(struct x86_emu *emu, unsigned int dr);
@@ -131,32 +131,32 @@ struct x86_emu_ops {
 #define X86_SHADOW_MOV_SS	BIT(1)
 
 /* MSRs the emulator itself reads for syscall, sysret, swapgs and rdtscp. */
-#define X86_MSR_EFER		0xc0000080
-#define X86_MSR_STAR		0xc0000081
-#define X86_MSR_LSTAR		0xc0000082
-#define X86_MSR_CSTAR		0xc0000083
-#define X86_MSR_FMASK		0xc0000084
-#define X86_MSR_KERNEL_GS_BASE	0xc0000102
-#define X86_MSR_TSC_AUX		0xc0000103
+#define X86E_MSR_EFER		0xc0000080
+#define X86E_MSR_STAR		0xc0000081
+#define X86E_MSR_LSTAR		0xc0000082
+#define X86E_MSR_CSTAR		0xc0000083
+#define X86E_MSR_FMASK		0xc0000084
+#define X86E_MSR_KERNEL_GS_BASE	0xc0000102
+#define X86E_MSR_TSC_AUX		0xc0000103
 
-#define X86_CR0_PE	BIT(0)
-#define X86_CR0_MP	BIT(1)
-#define X86_CR0_EM	BIT(2)
-#define X86_CR0_TS	BIT(3)
-#define X86_CR0_ET	BIT(4)
-#define X86_CR0_NE	BIT(5)
-#define X86_CR0_WP	BIT(16)
-#define X86_CR0_AM	BIT(18)
-#define X86_CR0_NW	BIT(29)
-#define X86_CR0_CD	BIT(30)
-#define X86_CR0_PG	BIT(31)
-#define X86_CR4_TSD	BIT(2)
-#define X86_CR4_DE	BIT(3)
-#define X86_CR4_PAE	BIT(5)
-#define X86_CR4_UMIP	BIT(11)
-#define X86_EFER_SCE	BIT(0)
-#define X86_EFER_LME	BIT(8)
-#define X86_EFER_LMA	BIT(10)
+#define X86E_CR0_PE	BIT(0)
+#define X86E_CR0_MP	BIT(1)
+#define X86E_CR0_EM	BIT(2)
+#define X86E_CR0_TS	BIT(3)
+#define X86E_CR0_ET	BIT(4)
+#define X86E_CR0_NE	BIT(5)
+#define X86E_CR0_WP	BIT(16)
+#define X86E_CR0_AM	BIT(18)
+#define X86E_CR0_NW	BIT(29)
+#define X86E_CR0_CD	BIT(30)
+#define X86E_CR0_PG	BIT(31)
+#define X86E_CR4_TSD	BIT(2)
+#define X86E_CR4_DE	BIT(3)
+#define X86E_CR4_PAE	BIT(5)
+#define X86E_CR4_UMIP	BIT(11)
+#define X86E_EFER_SCE	BIT(0)
+#define X86E_EFER_LME	BIT(8)
+#define X86E_EFER_LMA	BIT(10)
 
 /**
  * struct x86_emu - the vCPU state the emulator works on
