@@ -99,7 +99,12 @@ struct world {
 	struct hyvm_gmem_ops ref_ops, sys_ops;
 	struct fake_host host;
 	struct hyvm_shadow_vm *vm;
-	struct hyvm_shadow_vcpu vcpu;
+	struct hyvm_shadow_vcpu vcpu;		/* the running vCPU ... */
+	/* ... and, in two-vCPU worlds, the other one, swapped in and out */
+	struct hyvm_shadow_vcpu other;
+	struct hyvm_paging_mode other_mode;
+	u8 other_cpl;
+	bool two;
 	struct hyvm_paging_mode mode;	/* the model's */
 	enum hyvm_paging_kind kind;
 	u8 cpl;
@@ -589,6 +594,21 @@ static void check_invariants(struct world *w)
 
 static struct hyvm_shadow_stats total;
 
+/* Run the other vCPU: the core keeps no pointer to a vCPU struct. */
+static void swap_vcpu(struct world *w)
+{
+	struct hyvm_shadow_vcpu v = w->vcpu;
+	struct hyvm_paging_mode m = w->mode;
+	u8 cpl = w->cpl;
+
+	w->vcpu = w->other;
+	w->mode = w->other_mode;
+	w->cpl = w->other_cpl;
+	w->other = v;
+	w->other_mode = m;
+	w->other_cpl = cpl;
+}
+
 static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
 {
 	static const u8 maxpa[] = { 36, 40, 46, 52 };
@@ -635,6 +655,17 @@ static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
 	for (i = 0; i < 3; i++)
 		w->cr3s[i] = rand_cr3(w);
 	load_cr3(w, rand_cr3(w));
+	if (prng_below(&w->prng, 2)) {
+		/* a second vCPU on the same VM, own CR3 and CPL */
+		w->two = true;
+		swap_vcpu(w);
+		hyvm_shadow_vcpu_init(&w->vcpu, w->vm);
+		w->vcpu.hw_view = w->other.hw_view;
+		w->mode = w->other_mode;
+		w->cpl = prng_below(&w->prng, 2) ? 3 : 0;
+		sys_set_mode(w);
+		load_cr3(w, rand_cr3(w));
+	}
 
 	for (i = 0; i < ops; i++) {
 		r = prng_below(&w->prng, 1000);
@@ -643,8 +674,11 @@ static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
 				r, w->cpl,
 				(unsigned long long)w->mode.cr3);
 
-		if (r < 700) {
+		if (r < 680) {
 			one_access(w);
+		} else if (r < 700) {
+			if (w->two)
+				swap_vcpu(w);
 		} else if (r < 880) {
 			one_edit(w);
 		} else if (r < 910) {
@@ -692,6 +726,8 @@ static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
 		hw_view_accesses += w->accesses;
 
 	hyvm_shadow_vcpu_destroy(&w->vcpu);
+	if (w->two)
+		hyvm_shadow_vcpu_destroy(&w->other);
 	hyvm_shadow_vm_destroy(w->vm);
 	CHECK(w, w->host.live == 0, "%llu shadow tables left after teardown",
 	      (unsigned long long)w->host.live);
