@@ -1103,6 +1103,80 @@ static void test_stack_and_flow(void **state)
 	assert_int_equal(mem[0x29000 - 1], 0x80);
 }
 
+/* A 32-bit protected-mode vCPU at @cpl with flat segments. */
+static void init_prot32(struct x86_emu *e, unsigned int cpl)
+{
+	unsigned int i;
+
+	init_long(e, cpl);
+	e->efer = X86E_EFER_SCE;
+	e->cr0 = X86E_CR0_PE | X86E_CR0_ET;
+	for (i = 0; i < 6; i++)
+		flat(&e->seg[i], 0x10 | cpl, 0x3 | cpl << 5 | X86_SEG_ATTR_DB);
+	flat(&e->seg[X86_SEG_CS], 0x08 | cpl, 0xb | cpl << 5 | X86_SEG_ATTR_DB);
+	x86_emu_update_mode(e);
+}
+
+/*
+ * Random instruction bytes on random state in every mode: the emulator
+ * must not crash, must return one of its results, and when it reports a
+ * fault or "unimplemented" the vCPU state must be exactly as before
+ * (except the completed iterations of a rep string instruction).
+ */
+static void test_random_robustness(void **state)
+{
+	unsigned int n = long_run() ? 2000000 : 200000, i, j, bad = 0;
+	unsigned long results[5] = { 0 };
+
+	for (i = 0; i < n; i++) {
+		struct x86_emu e, before;
+		enum x86_emu_result r;
+		u8 code[16];
+
+		switch (i & 3) {
+		case 0: init_long(&e, 0); break;
+		case 1: init_long(&e, 3); break;
+		case 2: init_prot32(&e, 0); break;
+		default: init_real(&e); e.rip = 0x1000; break;
+		}
+		for (j = 0; j < 16; j++) {
+			/* mostly small values, so that memory operands hit memory */
+			e.gpr[j] = (rnd() & 3) ? rnd() & 0x3ffff : rnd_operand();
+			code[j] = rnd();
+		}
+		e.gpr[X86_RSP] = 0x60000 + (rnd() & 0xff0);
+		e.gpr[X86_RCX] &= 0xff;		/* bounded rep counts */
+		e.rflags = X86E_FL_FIXED | (rnd() & (X86E_FL_ARITH | X86E_FL_DF));
+		env.msr[0] = 0x0023001000000000ULL;
+		load_code(&e, code, 16);
+		before = e;
+		r = x86_emulate(&e);
+		if (r > X86_EMU_EXIT) {
+			bad++;
+			continue;
+		}
+		results[r]++;
+		if (r == X86_EMU_EXCEPTION && e.exc.vector >= 32)
+			bad++;
+		if ((r == X86_EMU_UNIMPLEMENTED || r == X86_EMU_EXCEPTION) &&
+		    !(e.insn.flags & X86_F_STRING)) {
+			if (memcmp(e.gpr, before.gpr, sizeof(e.gpr)) || e.rip != before.rip ||
+			    e.rflags != before.rflags ||
+			    memcmp(e.seg, before.seg, sizeof(e.seg))) {
+				if (bad++ < 10)
+					print_message("state changed by a failed instruction: "
+						      "%02x %02x %02x %02x (result %d)\n",
+						      code[0], code[1], code[2], code[3], r);
+			}
+		}
+	}
+	print_message("%u random instructions: %lu ok, %lu exceptions, %lu unimplemented, "
+		      "%lu halts, %lu exits\n", n, results[0], results[1], results[2],
+		      results[3], results[4]);
+	assert_true(results[X86_EMU_OK] > n / 10);
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1113,6 +1187,7 @@ int main(void)
 		cmocka_unit_test(test_real_mode),
 		cmocka_unit_test(test_syscall_sysret),
 		cmocka_unit_test(test_stack_and_flow),
+		cmocka_unit_test(test_random_robustness),
 	};
 
 	mem = calloc(1, MEM_SIZE);
