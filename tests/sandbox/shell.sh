@@ -3,6 +3,7 @@
 #
 # Interactive busybox shell in an emulated host, for developers:
 #   tests/sandbox/shell.sh [--host qemu|bochs] [--kernel stock|test] [--stage DIR] [run.sh options]
+# The host and kernel may also be given bare: shell.sh bochs test.
 # Defaults: QEMU, the test kernel, and an empty stage unless --stage is given.
 # Everything else is run.sh --shell; see tests/sandbox/README.rst.
 set -euo pipefail
@@ -15,6 +16,8 @@ while [ $# -gt 0 ]; do
 	--host) host=${2:?}; shift 2 ;;
 	--kernel) kernel=${2:?}; shift 2 ;;
 	--stage) stage=${2:?}; shift 2 ;;
+	qemu|bochs) host=$1; shift ;;
+	stock|test) kernel=$1; shift ;;
 	*) args+=("$1"); shift ;;
 	esac
 done
