@@ -962,12 +962,31 @@ static void test_traced_write(void **state)
 	mini_free(w);
 }
 
+static u64 traced_faults, traced_writes_seen, traced_zaps;
+
+static void trace_fault(void *o, u64 gva, u32 access, int result,
+			const struct hyvm_shadow_fault *f)
+{
+	traced_faults++;
+}
+
+static void trace_write(void *o, u64 gpa, u64 value, unsigned int size,
+			u64 zapped)
+{
+	traced_writes_seen++;
+	traced_zaps += zapped;
+}
+
 static void test_write_flooding(void **state)
 {
 	struct world *w = mini_world(0);
 	struct hyvm_shadow_fault f;
 	int i;
 
+	/* the glue's tracepoint hooks see every fault and traced write */
+	traced_faults = traced_writes_seen = traced_zaps = 0;
+	w->vm->host.trace_fault = trace_fault;
+	w->vm->host.trace_write = trace_write;
 	fake_set(&w->ref, 0x4000 + 8, PWU | 0x9000, 8);
 	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), 0, &f),
 			 HYVM_SHADOW_RETRY);
@@ -991,6 +1010,9 @@ static void test_write_flooding(void **state)
 	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), 0, &f),
 			 HYVM_SHADOW_RETRY);
 	assert_true(hyvm_shadow_gfn_traced(w->vm, 4));
+	assert_int_equal(traced_faults, 12);
+	assert_int_equal(traced_writes_seen, w->vm->stats.traced_writes);
+	assert_true(traced_zaps >= 10);
 	mini_free(w);
 }
 

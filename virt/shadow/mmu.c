@@ -681,26 +681,10 @@ static u64 leaf_spte(const struct hyvm_sp *sp, const struct hyvm_walk *w,
 	return spte;
 }
 
-/**
- * hyvm_shadow_page_fault - handle a #PF taken on a shadow table
- * @v: vCPU (its mode and CPL are those of the faulting access)
- * @gva: faulting linear address
- * @access: HYVM_ACC_WRITE and/or HYVM_ACC_FETCH (USER is added from CPL)
- * @out: what to do next
- *
- * Walks the guest tables (setting A/D as hardware would).  If the guest
- * mapping forbids the access it is a true fault, to be reflected with the
- * guest's error code.  Otherwise it is a hidden fault: the shadow path
- * and leaf are built and the access retried, unless it still cannot be
- * performed through the shadow (a store to a traced page table, a kernel
- * fetch in the kernel view, a non-RAM frame), in which case the caller
- * emulates it.
- *
- * Return: the action.
- */
-enum hyvm_shadow_result hyvm_shadow_page_fault(struct hyvm_shadow_vcpu *v,
-					       u64 gva, u32 access,
-					       struct hyvm_shadow_fault *out)
+/* The fault handler proper; see hyvm_shadow_page_fault(). */
+static enum hyvm_shadow_result page_fault(struct hyvm_shadow_vcpu *v,
+					 u64 gva, u32 access,
+					 struct hyvm_shadow_fault *out)
 {
 	struct hyvm_shadow_vm *vm = v->vm;
 	enum hyvm_shadow_view view = hyvm_shadow_cur_view(v);
@@ -823,6 +807,35 @@ err:
 }
 
 /**
+ * hyvm_shadow_page_fault - handle a #PF taken on a shadow table
+ * @v: vCPU (its mode and CPL are those of the faulting access)
+ * @gva: faulting linear address
+ * @access: HYVM_ACC_WRITE and/or HYVM_ACC_FETCH (USER is added from CPL)
+ * @out: what to do next
+ *
+ * Walks the guest tables (setting A/D as hardware would).  If the guest
+ * mapping forbids the access it is a true fault, to be reflected with the
+ * guest's error code.  Otherwise it is a hidden fault: the shadow path
+ * and leaf are built and the access retried, unless it still cannot be
+ * performed through the shadow (a store to a traced page table, a kernel
+ * fetch in the kernel view, a non-RAM frame), in which case the caller
+ * emulates it.
+ *
+ * Return: the action.
+ */
+enum hyvm_shadow_result hyvm_shadow_page_fault(struct hyvm_shadow_vcpu *v,
+					       u64 gva, u32 access,
+					       struct hyvm_shadow_fault *out)
+{
+	const struct hyvm_shadow_host_ops *host = &v->vm->host;
+	enum hyvm_shadow_result res = page_fault(v, gva, access, out);
+
+	if (host->trace_fault)
+		host->trace_fault(host->opaque, gva, access, res, out);
+	return res;
+}
+
+/**
  * hyvm_shadow_invlpg - the guest invalidated the TLB entry for @gva
  * @v: vCPU
  * @gva: linear address
@@ -891,7 +904,7 @@ static void zap_guest_entry(struct hyvm_shadow_vm *vm, struct hyvm_sp *sp,
 int hyvm_shadow_traced_write(struct hyvm_shadow_vm *vm, u64 gpa, u64 value,
 			     unsigned int size)
 {
-	u64 gfn = gpa >> 12;
+	u64 gfn = gpa >> 12, zaps = vm->stats.zaps;
 	u32 off = gpa & 4095;
 	struct hyvm_sp *sp, *next;
 	int r;
@@ -917,6 +930,9 @@ int hyvm_shadow_traced_write(struct hyvm_shadow_vm *vm, u64 gpa, u64 value,
 			zap_sp(vm, sp, false);
 		}
 	}
+	if (vm->host.trace_write)
+		vm->host.trace_write(vm->host.opaque, gpa, value, size,
+				     vm->stats.zaps - zaps);
 	return 0;
 }
 

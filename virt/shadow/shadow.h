@@ -23,16 +23,27 @@ struct hyvm_rmap_head;
  * @alloc_table: allocate a zeroed 4 KiB shadow table; return its kernel
  *	pointer and store its host frame number in @hpfn; NULL on failure.
  * @free_table: free a table returned by @alloc_table.
+ * @trace_fault: optional (may be NULL): called after every
+ *	hyvm_shadow_page_fault() with its arguments and outcome (@result is
+ *	an enum hyvm_shadow_result), for the glue's tracepoints.
+ * @trace_write: optional: called after every hyvm_shadow_traced_write()
+ *	with the number of shadow entries it zapped.
  * @opaque: passed to every callback.
  */
+struct hyvm_shadow_fault;
+
 struct hyvm_shadow_host_ops {
 	int (*gfn_to_hpfn)(void *opaque, u64 gfn, u64 *hpfn);
 	void *(*alloc_table)(void *opaque, u64 *hpfn);
 	void (*free_table)(void *opaque, void *table, u64 hpfn);
+	void (*trace_fault)(void *opaque, u64 gva, u32 access, int result,
+			    const struct hyvm_shadow_fault *fault);
+	void (*trace_write)(void *opaque, u64 gpa, u64 value,
+			    unsigned int size, u64 zapped);
 	void *opaque;
 };
 
-/**
+/*
  * struct hyvm_shadow_stats - counters the kernel glue exposes in debugfs
  */
 struct hyvm_shadow_stats {
@@ -83,6 +94,8 @@ enum hyvm_shadow_view {
  * @smep: CR4.SMEP (hw view)
  * @pke: protection keys in force (long mode && CR4.PKE)
  * @nxe: EFER.NXE
+ * @dirty: the guest large page is dirty (direct pages: leaves may be
+ *	writable)
  * @pkey: protection key of the guest large page (direct pages)
  * @pse: CR4.PSE (32-bit paging: whether PS maps 4M pages)
  * @pkru: PKRU, kernel view with @pke only (keys are enforced by the
@@ -144,10 +157,12 @@ enum hyvm_shadow_result {
 
 /**
  * struct hyvm_shadow_fault - outcome of hyvm_shadow_page_fault()
- * @error_code, @cr2: what to inject for %HYVM_SHADOW_GUEST_PF
+ * @error_code: #PF error code to inject for %HYVM_SHADOW_GUEST_PF
+ * @cr2: the CR2 value to inject with it
  * @gpa: guest physical address for %HYVM_SHADOW_EMULATE and _MMIO
  * @traced: EMULATE because the target is a shadowed guest page table;
  *	after emulating the store, call hyvm_shadow_traced_write()
+ * @err: negative errno for %HYVM_SHADOW_ERROR
  */
 struct hyvm_shadow_fault {
 	u32 error_code;

@@ -69,9 +69,14 @@ enum hyvm_paging_kind {
 
 /**
  * struct hyvm_paging_mode - the vCPU state a translation depends on
+ * @cr0: CR0 (PG, WP)
+ * @cr3: CR3 (table address; PCID bits are ignored)
+ * @cr4: CR4 (PSE, PAE, LA57, SMEP, SMAP, PKE)
+ * @efer: EFER (LMA, NXE)
  * @pdptr: the four PAE PDPTEs as loaded at the last CR3 write (hardware
  *	does not re-read them from memory on each walk); see
  *	hyvm_walk_load_pdptrs().
+ * @pkru: PKRU
  * @ac: EFLAGS.AC, which lifts SMAP for explicit supervisor accesses.
  * @maxphyaddr: physical-address width; bits above it are reserved.
  */
@@ -91,6 +96,7 @@ struct hyvm_paging_mode {
  *	@new if it equals @old.  Returns 0 when done, -EAGAIN when the value
  *	differed, another negative errno when not backed.  Used for A/D
  *	updates, which hardware performs as locked operations.
+ * @opaque: passed to every callback.
  */
 struct hyvm_gmem_ops {
 	int (*read)(void *opaque, u64 gpa, void *buf, unsigned int len);
@@ -109,6 +115,22 @@ enum hyvm_walk_status {
 
 /**
  * struct hyvm_walk - result of one walk
+ * @status: outcome
+ * @error_code: #PF error code when @status is %HYVM_WALK_PF
+ * @gva: the linear address (truncated to 32 bits without long mode)
+ * @gpa: the physical address when @status is %HYVM_WALK_OK
+ * @levels: paging levels of the mode
+ * @leaf_level: level of the entry that mapped the page
+ * @fault_level: level of the entry that faulted (not present, reserved
+ *	bits, or the leaf for access rights)
+ * @pte_size: 4 (32-bit paging) or 8
+ * @kind: paging kind of the walk
+ * @eff_user: U/S set at every level: a user-mode address
+ * @eff_write: R/W set at every level
+ * @eff_nx: XD set at some level (with EFER.NXE)
+ * @pkey: protection key of the leaf (long mode)
+ * @pte: the entries read, by level
+ * @pte_gpa: their guest physical addresses
  *
  * The per-level arrays are indexed by level (1 = the 4 KiB table) and are
  * valid from @levels down to @leaf_level, or down to the level that
