@@ -13,6 +13,7 @@
 
 struct hyvm_sp;
 struct hyvm_rmap_head;
+struct hyvm_shadow_fault;
 
 /**
  * struct hyvm_shadow_host_ops - what the host provides
@@ -30,8 +31,6 @@ struct hyvm_rmap_head;
  *	with the number of shadow entries it zapped.
  * @opaque: passed to every callback.
  */
-struct hyvm_shadow_fault;
-
 struct hyvm_shadow_host_ops {
 	int (*gfn_to_hpfn)(void *opaque, u64 gfn, u64 *hpfn);
 	void *(*alloc_table)(void *opaque, u64 *hpfn);
