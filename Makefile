@@ -15,10 +15,13 @@ BUILD := $(TOP)/build
 # The installed Debian headers of the newest *-amd64 kernel, unless KDIR is
 # given; KERNEL=test selects the project's test kernel (built and cached on
 # first use by tests/sandbox/build-kernel.sh).
+ifeq ($(origin KDIR),undefined)
 ifeq ($(KERNEL),test)
-KDIR ?= $(shell $(TOP)/tests/sandbox/build-kernel.sh)/linux-source-6.1
+KDIR := $(shell $(TOP)/tests/sandbox/build-kernel.sh)/linux-source-6.1
+else
+KDIR := $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64)))
 endif
-KDIR ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64)))
+endif
 
 # Out of tree there is no Kconfig: give the symbols their defaults here.  The
 # KUnit module is built only where the kernel has KUnit.

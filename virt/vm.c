@@ -33,10 +33,11 @@ static void hyvm_vm_release(struct kref *ref)
 	unsigned int i;
 
 	trace_hyvm_vm_destroy(vm->id, vm->pid);
-	hyvm_debugfs_remove(&vm->debugfs);
+	/* vCPUs first: their debugfs directories live inside the VM's. */
 	for (i = 0; i < HYVM_MAX_VCPUS; i++)
 		if (vm->vcpus[i])
 			hyvm_vcpu_destroy(vm->vcpus[i]);
+	hyvm_debugfs_remove(&vm->debugfs);
 	if (vm->ops->vm_destroy)
 		vm->ops->vm_destroy(vm);
 	hyvm_free_memslots(vm);

@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: GPL-2.0
+# vmtool: caps per host, argument checking, the run plumbing.
+. /hyvm/plan/00-lib.sh
+caps=$(vmtool caps 2>&1); rc=$?
+echo "$caps"
+[ $rc = 0 ] && echo "$caps" | grep -qx 'api 1' && pass vmtool-caps || fail vmtool-caps "rc $rc"
+echo "$caps" | grep -q '^engine bt available' && pass caps-bt || fail caps-bt
+case $HYVM_HOST in
+qemu)
+	echo "$caps" | grep -q '^engine svm available.*NPT' && pass caps-svm-npt || fail caps-svm-npt
+	echo "$caps" | grep -q '^engine vmx unavailable.*\[No such device\]' && pass caps-no-vmx || fail caps-no-vmx ;;
+bochs)
+	echo "$caps" | grep -q '^engine vmx available.*EPT' && pass caps-vmx-ept || fail caps-vmx-ept
+	echo "$caps" | grep -q '^engine svm unavailable' && pass caps-no-svm || fail caps-no-svm ;;
+esac
+vmtool --help >/dev/null; [ $? = 0 ] && pass vmtool-help || fail vmtool-help
+vmtool run --help | grep -q -- '--engine' && pass vmtool-run-help || fail vmtool-run-help
+for bad in "run" "run --engine nope x" "run --mem 12Q x" "run --mem 100 x" \
+	   "run --load-addr 0x7 x" "frobnicate" "run a b"; do
+	out=$(vmtool $bad 2>&1 >/dev/null); rc=$?
+	if [ $rc = 2 ] && [ -n "$out" ]; then pass "vmtool-usage-error($bad)"
+	else fail "vmtool-usage-error($bad)" "rc $rc: $out"; fi
+done
+out=$(vmtool run /nonexistent 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "cannot open image" && pass vmtool-missing-image ||
+	fail vmtool-missing-image "rc $rc: $out"
+make_tiny_guest /tmp/tiny.bin
+out=$(vmtool run --engine bt --mem 1M /tmp/tiny.bin 2>&1); rc=$?
+echo "$out"
+# Until the bt engine exists, run must say so clearly and fail.
+[ $rc = 1 ] && echo "$out" | grep -q "bt engine cannot run guests yet" &&
+	pass vmtool-run-bt-not-yet || fail vmtool-run-bt-not-yet "rc $rc"
+check live-after-run grep -q 'vms 0' /sys/kernel/debug/hyvm/live
+check vmtool-stat-empty sh -c 'vmtool stat | grep -q "no VMs running"'
