@@ -115,7 +115,7 @@ struct world {
 
 static u64 outcomes[4], echist[64], subset_checked, hw_view_accesses;
 
-static const char *kind_name[] = { "none", "32", "pae", "4lvl", "5lvl" };
+static const char * const kind_name[] = { "none", "32", "pae", "4lvl", "5lvl" };
 
 #define CHECK(w, cond, ...) do {					\
 	if (!(cond)) {							\
@@ -753,13 +753,12 @@ static void test_model(void **state)
 		worlds = 1;
 	for (i = 0; i < worlds; i++)
 		run_world(base + i, ops, &total);
-	fprintf(stderr, "model: %u worlds, %llu accesses, %llu hidden, %llu true, "
-		"%llu emulated, %llu mmio, %llu traced writes, %llu unshadows, "
-		"%llu reclaims, %llu root-cache hits, %llu zaps\n",
+	fprintf(stderr, "model: %u worlds, %llu accesses, %llu hidden, %llu true, %llu emulated,",
 		worlds, (unsigned long long)total.invlpgs,
 		(unsigned long long)total.hidden_faults,
 		(unsigned long long)total.true_faults,
-		(unsigned long long)total.emulations,
+		(unsigned long long)total.emulations);
+	fprintf(stderr, " %llu mmio, %llu traced writes, %llu unshadows, %llu reclaims, %llu root-cache hits, %llu zaps\n",
 		(unsigned long long)total.mmio_faults,
 		(unsigned long long)total.traced_writes,
 		(unsigned long long)total.unshadows,
