@@ -244,6 +244,43 @@ static unsigned int reason_id(const char *r)
 }
 
 /*
+ * Whether Zydis accepts the same VEX/XOP opcode and pp with some other
+ * VEX.W, VEX.L, vvvv, R/X/B or ModRM.mod: then hyvm's acceptance differs only in
+ * those fields, which it does not check.
+ */
+static bool vex_variant_valid(const struct x86_insn *h, const u8 *b, unsigned int n,
+			      enum x86_mode mode)
+{
+	unsigned int p = h->opcode_offset - ((b[h->nr_prefixes] == 0xc5) ? 2 : 3);
+	unsigned int v, m;
+	ZydisDecodedInstruction z;
+	u8 t[16];
+
+	if (p != h->nr_prefixes || n > 16)
+		return false;
+	for (v = 0; v < 16; v++) {
+		for (m = 0; m < 3; m++) {
+			memcpy(t, b, n);
+			if (v & 8)	/* no REX.R/X/B */
+				t[p + 1] |= b[p] == 0xc5 ? 0x80 : 0xe0;
+			if (b[p] == 0xc5) {
+				t[p + 1] = (t[p + 1] & 0x83) | (v & 1 ? 0x78 : 0) | (v & 2 ? 4 : 0);
+			} else {
+				t[p + 2] = (t[p + 2] & 0x03) | (v & 1 ? 0x78 : 0) | (v & 2 ? 4 : 0) |
+					   (v & 4 ? 0x80 : 0);
+			}
+			if (m == 1)
+				t[h->opcode_offset + 1] |= 0xc0;
+			else if (m == 2)
+				t[h->opcode_offset + 1] &= 0x38;
+			if (ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&zdec[mode], NULL, t, n, &z)))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
  * A known, explained difference between hyvm and Zydis, or NULL.  Each
  * reason states why hyvm's answer is the one the translator needs.
  */
@@ -253,16 +290,27 @@ static const char *explain(const struct x86_insn *h, enum x86_decode_status hst,
 {
 	bool hok = hst == X86_DECODE_OK;
 
+	if (hok && !zok && (h->flags & (X86_P_VEX | X86_P_XOP)) &&
+	    !vex_variant_valid(h, b, n, mode))
+		return NULL;	/* the opcode itself: hyvm's table is wrong */
 	if (hok && !zok && (h->flags & (X86_P_VEX | X86_P_EVEX | X86_P_XOP)))
-		return "VEX/EVEX/XOP opcode that no CPU defines: hyvm checks the prefix "
-		       "and decodes the exact length, not the list of defined SIMD opcodes; "
-		       "SIMD is never emulated and a copied instruction faults #UD itself";
+		return (h->flags & X86_P_EVEX) ?
+		       "EVEX encoding Zydis rejects (an undefined opcode, or a W, L'L, b, z, "
+		       "aaa or vvvv value the opcode does not allow): hyvm checks the EVEX "
+		       "prefix and decodes the exact length, not which EVEX opcodes exist; "
+		       "SIMD is never emulated and a copied instruction faults #UD itself" :
+		       "VEX/XOP encoding with a VEX.L/W/R/vvvv or ModRM.mod value the opcode "
+		       "does not allow (Zydis accepts the same opcode and pp with other "
+		       "values): hyvm checks opcode and pp only; SIMD is never emulated "
+		       "and a copied instruction faults #UD itself";
 	if (!hok && zok && z->encoding == ZYDIS_INSTRUCTION_ENCODING_MVEX)
 		return "MVEX (62 with P1 bit 2 clear) exists only on Knights Corner "
 		       "coprocessors; every CPU hyvm runs on raises #UD (SDM 2.7.1)";
-	if (!hok && zok && (z->mnemonic == ZYDIS_MNEMONIC_JKZD ||
-			    z->mnemonic == ZYDIS_MNEMONIC_JKNZD))
-		return "VEX 0F 84/85 jkzd/jknzd exist only on Knights Corner; #UD elsewhere";
+	if (!hok && zok && (z->meta.isa_ext == ZYDIS_ISA_EXT_KNC ||
+			    z->meta.isa_ext == ZYDIS_ISA_EXT_KNCE ||
+			    z->meta.isa_ext == ZYDIS_ISA_EXT_KNCV))
+		return "VEX encodings of Knights Corner (jkzd, kmerge2l1l, vprefetche1, "
+		       "clevict0, ...) exist only on that coprocessor; #UD elsewhere";
 	if (hok && zok && h->map == X86_MAP_0F && (h->opcode == 0x1a || h->opcode == 0x1b) &&
 	    z->address_width != 8 * h->adsize)
 		return "bndldx/bndstx: Zydis reports the MPX bound-table address width, "

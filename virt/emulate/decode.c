@@ -257,6 +257,78 @@ static const u8 pfx_0f3a[256] = {
 	[0x60 ... 0x63] = MP_66, [0xcc] = MP_N, [0xce ... 0xcf] = MP_66, [0xdf] = MP_66,
 };
 
+/*
+ * VEX-encoded opcodes of maps 0F, 0F38 and 0F3A, with the VEX.pp values
+ * (as MP_* bits) that select a defined instruction.  Lengths do not depend
+ * on this; it only decides #UD.  VEX.L and VEX.W restrictions are not
+ * modelled.
+ */
+#define MP_X66	MP_66
+static const u8 vex_ok[3][256] = {
+	[0] = {
+		[0x10 ... 0x12] = MP_ALL, [0x13] = MP_NX, [0x14 ... 0x15] = MP_NX,
+		[0x16] = MP_NX | MP_F3, [0x17] = MP_NX, [0x28 ... 0x29] = MP_NX,
+		[0x2a] = MP_F3 | MP_F2, [0x2b] = MP_NX, [0x2c ... 0x2d] = MP_F3 | MP_F2,
+		[0x2e ... 0x2f] = MP_NX,
+		[0x41 ... 0x42] = MP_NX, [0x44 ... 0x47] = MP_NX, [0x4a] = MP_NX,
+		[0x4b] = MP_NX,
+		[0x50] = MP_NX, [0x51] = MP_ALL, [0x52 ... 0x53] = MP_N | MP_F3,
+		[0x54 ... 0x57] = MP_NX, [0x58 ... 0x5a] = MP_ALL, [0x5b] = MP_NX | MP_F3,
+		[0x5c ... 0x5f] = MP_ALL, [0x60 ... 0x6e] = MP_66, [0x6f] = MP_66 | MP_F3,
+		[0x70] = MP_66 | MP_F3 | MP_F2, [0x71 ... 0x76] = MP_66, [0x77] = MP_N,
+		[0x7c ... 0x7d] = MP_66 | MP_F2, [0x7e ... 0x7f] = MP_66 | MP_F3,
+		[0x90 ... 0x91] = MP_NX, [0x92 ... 0x93] = MP_NX | MP_F2,
+		[0x98 ... 0x99] = MP_NX, [0xae] = MP_N,
+		[0xc2] = MP_ALL, [0xc4 ... 0xc5] = MP_66, [0xc6] = MP_NX,
+		[0xd0] = MP_66 | MP_F2, [0xd1 ... 0xe5] = MP_66, [0xe6] = MP_66 | MP_F3 | MP_F2,
+		[0xe7 ... 0xef] = MP_66, [0xf0] = MP_F2, [0xf1 ... 0xfe] = MP_66,
+	},
+	[1] = {
+		[0x00 ... 0x0f] = MP_66, [0x13] = MP_66, [0x16 ... 0x1a] = MP_66,
+		[0x1c ... 0x1e] = MP_66, [0x20 ... 0x25] = MP_66, [0x28 ... 0x2f] = MP_66,
+		[0x30 ... 0x41] = MP_66, [0x45 ... 0x47] = MP_66,
+		[0x49] = MP_N | MP_66 | MP_F2, [0x4b] = MP_66 | MP_F3 | MP_F2,
+		[0x50 ... 0x53] = MP_66, [0x58 ... 0x5a] = MP_66,
+		[0x5c] = MP_F3, [0x5e] = MP_ALL,
+		[0x78 ... 0x79] = MP_66, [0x8c] = MP_66, [0x8e] = MP_66,
+		[0x90 ... 0x93] = MP_66, [0x96 ... 0x9f] = MP_66, [0xa6 ... 0xaf] = MP_66,
+		[0xb6 ... 0xbf] = MP_66, [0xcf] = MP_66, [0xdb ... 0xdf] = MP_66,
+		[0xf2 ... 0xf3] = MP_N, [0xf5] = MP_N | MP_F3 | MP_F2, [0xf6] = MP_F2,
+		[0xf7] = MP_ALL,
+	},
+	[2] = {
+		[0x00 ... 0x02] = MP_66, [0x04 ... 0x06] = MP_66, [0x08 ... 0x0f] = MP_66,
+		[0x14 ... 0x19] = MP_66, [0x1d] = MP_66, [0x20 ... 0x22] = MP_66,
+		[0x30 ... 0x33] = MP_66, [0x38 ... 0x39] = MP_66, [0x40 ... 0x42] = MP_66,
+		[0x44] = MP_66, [0x46] = MP_66, [0x48 ... 0x4c] = MP_66,
+		[0x5c ... 0x5f] = MP_66, [0x60 ... 0x63] = MP_66, [0x68 ... 0x6f] = MP_66,
+		[0x78 ... 0x7f] = MP_66, [0xce ... 0xcf] = MP_66, [0xdf] = MP_66,
+		[0xf0] = MP_F2,
+	},
+};
+
+/* XOP opcodes (pp must be 0) of maps 8, 9 and 0Ah, as bitmaps. */
+static bool xop_ok(u8 map, u8 op)
+{
+	switch (map) {
+	case X86_MAP_XOP8:
+		return (op >= 0x85 && op <= 0x87) || op == 0x8e || op == 0x8f ||
+		       (op >= 0x95 && op <= 0x97) || op == 0x9e || op == 0x9f ||
+		       op == 0xa2 || op == 0xa3 || op == 0xa6 || op == 0xb6 ||
+		       (op >= 0xc0 && op <= 0xc3) || (op >= 0xcc && op <= 0xcf) ||
+		       (op >= 0xec && op <= 0xef);
+	case X86_MAP_XOP9:
+		return op == 0x01 || op == 0x02 || op == 0x12 ||
+		       (op >= 0x80 && op <= 0x83) || (op >= 0x90 && op <= 0x9b) ||
+		       (op >= 0xc1 && op <= 0xc3) || op == 0xc6 || op == 0xc7 ||
+		       op == 0xcb || (op >= 0xd1 && op <= 0xd3) || op == 0xd6 ||
+		       op == 0xd7 || op == 0xdb || (op >= 0xe1 && op <= 0xe3);
+	case X86_MAP_XOPA:
+		return op == 0x10 || op == 0x12;
+	}
+	return false;
+}
+
 /* Group tables: [group][ModRM.reg], for memory forms. */
 #define GE(attr, cflow)	{ .a = (attr), .cf = (cflow) }
 #define GINV		{ .a = A_INV }
@@ -650,6 +722,12 @@ static bool decode_vex(struct dstate *s, struct x86_insn *insn, u8 lead, u32 *at
 	insn->opcode = op;
 	insn->last_prefix = pfx_bit(insn->vex_pp);
 	*attr |= A_SIMD;
+	/* opcodes the maps define (jkzd/jknzd of Knights Corner are not) */
+	if ((insn->flags & X86_P_VEX) && map >= 1 && map <= 3 &&
+	    !(vex_ok[map - 1][op] & insn->last_prefix))
+		*attr |= A_INV;
+	if ((insn->flags & X86_P_XOP) && (insn->vex_pp || !xop_ok(map, op)))
+		*attr |= A_INV;
 
 	insn->imm_size = 0;
 	switch (map) {
@@ -667,11 +745,65 @@ static bool decode_vex(struct dstate *s, struct x86_insn *insn, u8 lead, u32 *at
 		insn->imm1_size = 4;
 		break;
 	}
-	/* Knights Corner's jkzd/jknzd: #UD on every other CPU */
-	if (map == 1 && (op == 0x84 || op == 0x85) && (insn->flags & X86_P_VEX))
-		*attr |= A_INV;
 	*attr |= A_M | A_R;
 	return true;
+}
+
+/* ModRM.reg rules of the VEX and XOP groups, once ModRM is known. */
+static u32 vex_group(const struct x86_insn *insn)
+{
+	u8 r = (insn->modrm >> 3) & 7, op = insn->opcode;
+	bool reg = insn->mod == 3;
+
+	if ((insn->flags & X86_P_VEX) && insn->map == 2) {
+		bool is64 = insn->mode == X86_MODE_LONG64;
+
+		switch (op) {
+		case 0x49:	/* ldtilecfg, sttilecfg (memory); tilerelease, tilezero */
+			if (!is64)
+				return A_INV;
+			if (insn->last_prefix == MP_N && reg)
+				return insn->modrm == 0xc0 ? 0 : A_INV;
+			if (insn->last_prefix == MP_F2)
+				return reg && !(insn->modrm & 7) ? 0 : A_INV;
+			return !reg && !r ? 0 : A_INV;
+		case 0x4b:	/* tileload/tilestore: SIB addressing only */
+			return is64 && !reg && (insn->modrm & 7) == 4 ? 0 : A_INV;
+		case 0x5c: case 0x5e: {	/* tdpb*, tdpbf16ps: three distinct tiles */
+			u8 t1 = insn->reg, t2 = insn->rm, t3 = insn->vex_vvvv;
+
+			return is64 && reg && t1 < 8 && t2 < 8 && t3 < 8 && t1 != t2 &&
+			       t1 != t3 && t2 != t3 ? 0 : A_INV;
+		}
+		case 0x90 ... 0x93:	/* gathers: VSIB memory, distinct registers */
+			return !reg && (insn->modrm & 7) == 4 ? 0 : A_INV;
+		case 0xf3:		/* blsr, blsmsk, blsi */
+			return r >= 1 && r <= 3 ? 0 : A_INV;
+		}
+		return 0;
+	}
+	if (insn->flags & X86_P_VEX) {
+		if (insn->map != 1)
+			return 0;
+		switch (op) {
+		case 0x71: case 0x72:		/* vpsrl/vpsra/vpsll imm */
+			return reg && (r == 2 || r == 4 || r == 6) ? 0 : A_INV;
+		case 0x73:			/* also vpsrldq, vpslldq */
+			return reg && (r == 2 || r == 3 || r == 6 || r == 7) ? 0 : A_INV;
+		case 0xae:			/* vldmxcsr, vstmxcsr */
+			return !reg && (r == 2 || r == 3) ? 0 : A_INV;
+		}
+		return 0;
+	}
+	if (insn->flags & X86_P_XOP) {
+		if (insn->map == X86_MAP_XOP9 && op == 0x01)
+			return r ? 0 : A_INV;		/* blcfill ... t1mskc */
+		if (insn->map == X86_MAP_XOP9 && op == 0x02)
+			return r == 1 || r == 6 ? 0 : A_INV;	/* blcmsk, blci */
+		if (op == 0x12)				/* llwpcb/slwpcb, lwpins/lwpval */
+			return r < 2 && (insn->map == X86_MAP_XOPA || reg) ? 0 : A_INV;
+	}
+	return 0;
 }
 
 /* 0F AE: which forms each mandatory prefix selects. */
@@ -901,8 +1033,8 @@ opcode:
 		u8 nb = s.pos < s.len ? buf[s.pos] : 0;
 		bool ext;
 
-		if (b == 0x8f)
-			ext = s.pos < s.len && (nb & 0x38);
+		if (b == 0x8f)	/* no XOP in real mode: pop with reg != 0, #UD */
+			ext = mode != X86_MODE_REAL && s.pos < s.len && (nb & 0x38);
 		else
 			ext = mode != X86_MODE_REAL && (is64 || nb >= 0xc0);
 		if (ext) {
@@ -1073,7 +1205,7 @@ have_op:
 			a |= A_INV;
 	}
 
-	a |= fixup(insn, a);
+	a |= fixup(insn, a) | vex_group(insn);
 	if (!decode_modrm(&s, insn, a))
 		goto out;
 
