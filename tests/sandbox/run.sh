@@ -38,7 +38,7 @@ EOF
 log() { echo "sandbox: $*" >&2; }
 die() { echo "$prog: $*" >&2; exit 2; }
 
-host= kernel= stage= shell=0 timeout= out= qemu_args= append=
+host='' kernel='' stage='' shell=0 timeout='' out='' qemu_args='' append=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--host) host=${2:?}; shift 2 ;;
