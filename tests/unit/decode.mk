@@ -13,3 +13,4 @@ $(BUILD)/decode-vmlinux.stamp: $(TOP)/tests/unit/decode_vmlinux.sh
 	@mkdir -p $(BUILD)
 	@$(TOP)/tests/unit/decode_vmlinux.sh "$(DECODE_BZIMAGE)" $(BUILD)/decode-vmlinux
 	@touch $@
+decode_CFLAGS := -fsanitize=undefined -fno-sanitize-recover=undefined -fno-sanitize=alignment

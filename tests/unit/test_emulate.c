@@ -717,6 +717,16 @@ static void test_string_ops(void **state)
 	assert_int_equal(env.last_port, 0x3f8);
 	assert_int_equal(env.last_out, 0xbe);
 
+	/* ins with REX.W still moves 32 bits (found by the fuzzer) */
+	init_long(&e, 0);
+	e.gpr[X86_RDI] = 0x24100;
+	e.gpr[X86_RDX] = 0x60;
+	memset(mem + 0x24100, 0xee, 16);
+	assert_int_equal(run(&e, "\x48\x6d", 2), X86_EMU_OK);
+	assert_int_equal(e.gpr[X86_RDI], 0x24104);
+	assert_int_equal(*(u32 *)(mem + 0x24100), 0x12345678);
+	assert_int_equal(mem[0x24104], 0xee);
+
 	/* rep movsb with rcx = 0 does nothing but advance */
 	init_long(&e, 0);
 	nr_writes = 0;

@@ -132,7 +132,7 @@ static void areg_set(struct ectx *c, unsigned int r, u64 v)
 
 static bool canonical(u64 la)
 {
-	return (u64)(((s64)la << 16) >> 16) == la;
+	return (u64)((s64)(la << 16) >> 16) == la;
 }
 
 /**
@@ -613,7 +613,7 @@ static bool muldiv(struct ectx *c, unsigned int op, u64 src, unsigned int sz)
 			alo = ~alo + 1;
 			ahi = ~ahi + (alo == 0);
 		}
-		ad = nd ? (u64)-sx(src, sz) : src;
+		ad = nd ? -(u64)sx(src, sz) : src;
 		if (!udiv128(ahi, alo, ad, &q, &r))
 			return fail(c, X86_EXC_DE, false, 0);
 		if (nn != nd) {
@@ -938,6 +938,8 @@ static bool string_op(struct ectx *c)
 	u64 a, b;
 	u32 v32;
 
+	if (op < 0x70 && sz > 4)
+		sz = 4;		/* ins/outs with REX.W still move 32 bits */
 	c->rip = c->emu->rip;	/* stays here until the last iteration */
 	for (;;) {
 		if (rep && !areg(c, X86_RCX))
