@@ -1127,6 +1127,138 @@ static void init_prot32(struct x86_emu *e, unsigned int cpl)
 	x86_emu_update_mode(e);
 }
 
+/* A GDT at 0x3000, a 64-bit IDT at 0x4000 and a TSS at 0x5000. */
+static void setup_tables(struct x86_emu *e)
+{
+	u64 *gdt = (u64 *)(mem + 0x3000), *idt = (u64 *)(mem + 0x4000);
+
+	memset(mem + 0x3000, 0, 0x3000);
+	gdt[1] = 0x00af9b000000ffffULL;	/* 0x08 kernel code, 64-bit */
+	gdt[2] = 0x00cf93000000ffffULL;	/* 0x10 kernel data */
+	gdt[3] = 0x00cffb000000ffffULL;	/* 0x18 user code, 32-bit */
+	gdt[4] = 0x00cff3000000ffffULL;	/* 0x20 user data */
+	gdt[5] = 0x00affb000000ffffULL;	/* 0x28 user code, 64-bit */
+	gdt[6] = 0x0000890050000067ULL;	/* 0x30 TSS at 0x5000 (two slots) */
+	gdt[8] = 0x00cf9b000000ffffULL;	/* 0x40 kernel code, 32-bit */
+	e->gdtr.base = 0x3000;
+	e->gdtr.limit = 0x47;
+	/* vector 0x80: interrupt gate, DPL 3, to 0x08:0x9000; 0x81: DPL 0 */
+	idt[2 * 0x80] = 0x0000ee0000089000ULL;
+	idt[2 * 0x81] = 0x00008e0000089000ULL;
+	e->idtr.base = 0x4000;
+	e->idtr.limit = 0xfff;
+	*(u64 *)(mem + 0x5004) = 0x68000;	/* rsp0 */
+	e->tr.sel = 0x30;
+	e->tr.base = 0x5000;
+	e->tr.limit = 0x67;
+	e->tr.attr = 0x8b;
+}
+
+static void test_protected_transfers(void **state)
+{
+	struct x86_emu e;
+	u64 *frame;
+
+	/* int 0x80 from 64-bit user code: stack switch to rsp0, IF cleared */
+	init_long(&e, 3);
+	setup_tables(&e);
+	e.seg[X86_SEG_CS].sel = 0x2b;
+	e.seg[X86_SEG_SS].sel = 0x23;
+	e.rflags |= X86E_FL_IF;
+	assert_int_equal(run(&e, "\xcd\x80", 2), X86_EMU_OK);
+	assert_int_equal(e.rip, 0x9000);
+	assert_int_equal(e.cpl, 0);
+	assert_int_equal(e.mode, X86_MODE_LONG64);
+	assert_int_equal(e.seg[X86_SEG_CS].sel, 0x08);
+	assert_int_equal(e.gpr[X86_RSP], 0x68000 - 40);
+	assert_false(e.rflags & X86E_FL_IF);
+	frame = (u64 *)(mem + 0x68000 - 40);
+	assert_int_equal(frame[0], 0x1002);
+	assert_int_equal(frame[1], 0x2b);
+	assert_true(frame[2] & X86E_FL_IF);
+	assert_int_equal(frame[3], 0x70000);
+	assert_int_equal(frame[4], 0x23);
+
+	/* iretq back to user */
+	memcpy(mem + 0x9000, "\x48\xcf", 2);
+	assert_int_equal(x86_emulate(&e), X86_EMU_OK);
+	assert_int_equal(e.rip, 0x1002);
+	assert_int_equal(e.cpl, 3);
+	assert_int_equal(e.seg[X86_SEG_CS].sel, 0x2b);
+	assert_int_equal(e.seg[X86_SEG_SS].sel, 0x23);
+	assert_int_equal(e.gpr[X86_RSP], 0x70000);
+	assert_true(e.rflags & X86E_FL_IF);
+
+	/* a DPL0 gate from CPL3: #GP(vector * 8 + 2); state unchanged */
+	e.rip = 0x1000;
+	assert_int_equal(run(&e, "\xcd\x81", 2), X86_EMU_EXCEPTION);
+	assert_int_equal(e.exc.vector, X86_EXC_GP);
+	assert_int_equal(e.exc.error, 0x81 * 8 + 2);
+	assert_int_equal(e.cpl, 3);
+
+	/* iretq to CPL0 from CPL3 is refused: #GP(selector) */
+	e.gpr[X86_RSP] = 0x60000;
+	frame = (u64 *)(mem + 0x60000);
+	frame[0] = 0x1234;
+	frame[1] = 0x08;
+	frame[2] = 2;
+	frame[3] = 0x60000;
+	frame[4] = 0x10;
+	assert_int_equal(run(&e, "\x48\xcf", 2), X86_EMU_EXCEPTION);
+	assert_int_equal(e.exc.vector, X86_EXC_GP);
+	assert_int_equal(e.exc.error, 0x08);
+
+	/* 32-bit protected mode: far jmp to another code segment, lar, verw */
+	init_prot32(&e, 0);
+	setup_tables(&e);
+	e.efer = 0;
+	e.seg[X86_SEG_CS].sel = 0x40;
+	assert_int_equal(run(&e, "\xea\x00\x20\x00\x00\x40\x00", 7), X86_EMU_OK);
+	assert_int_equal(e.rip, 0x2000);
+	assert_int_equal(e.seg[X86_SEG_CS].sel, 0x40);
+	assert_int_equal(e.mode, X86_MODE_PROT32);
+	/* far jmp to the 64-bit descriptor outside long mode is fine too;
+	 * to a DPL3 non-conforming segment at CPL0 it is #GP(sel) */
+	e.rip = 0x1000;
+	assert_int_equal(run(&e, "\xea\x00\x20\x00\x00\x1b\x00", 7), X86_EMU_EXCEPTION);
+	assert_int_equal(e.exc.vector, X86_EXC_GP);
+	assert_int_equal(e.exc.error, 0x18);
+	e.gpr[X86_RCX] = 0x20;
+	assert_int_equal(run(&e, "\x0f\x02\xc1", 3), X86_EMU_OK);	/* lar eax, cx */
+	assert_true(e.rflags & X86E_FL_ZF);
+	assert_int_equal(e.gpr[X86_RAX], 0x00cff300);
+	e.rip = 0x1000;
+	e.gpr[X86_RCX] = 0x18;
+	assert_int_equal(run(&e, "\x0f\x00\xe9", 3), X86_EMU_OK);	/* verw cx: code */
+	assert_false(e.rflags & X86E_FL_ZF);
+	e.rip = 0x1000;
+	e.gpr[X86_RCX] = 0x20;
+	assert_int_equal(run(&e, "\x0f\x00\xe9", 3), X86_EMU_OK);	/* verw cx: data */
+	assert_true(e.rflags & X86E_FL_ZF);
+	e.rip = 0x1000;
+	e.gpr[X86_RCX] = 0x30;
+	assert_int_equal(run(&e, "\x0f\x03\xc1", 3), X86_EMU_OK);	/* lsl eax, cx */
+	assert_true(e.rflags & X86E_FL_ZF);
+	assert_int_equal(e.gpr[X86_RAX], 0x67);
+	e.rip = 0x1000;
+	e.gpr[X86_RCX] = 0x48;	/* beyond the GDT: ZF clear, no fault */
+	assert_int_equal(run(&e, "\x0f\x02\xc1", 3), X86_EMU_OK);
+	assert_false(e.rflags & X86E_FL_ZF);
+
+	/* mov ds with a code selector: #GP(sel); with the data one: loaded */
+	e.rip = 0x1000;
+	e.gpr[X86_RAX] = 0x18;
+	assert_int_equal(run(&e, "\x8e\xd8", 2), X86_EMU_OK);	/* readable code: fine */
+	e.rip = 0x1000;
+	e.gpr[X86_RAX] = 0x30;	/* TSS: system descriptor */
+	assert_int_equal(run(&e, "\x8e\xd8", 2), X86_EMU_EXCEPTION);
+	assert_int_equal(e.exc.error, 0x30);
+	e.gpr[X86_RAX] = 0x10;
+	assert_int_equal(run(&e, "\x8e\xd0", 2), X86_EMU_OK);	/* mov ss */
+	assert_int_equal(e.seg[X86_SEG_SS].sel, 0x10);
+	assert_true(e.shadow & X86_SHADOW_MOV_SS);
+}
+
 /*
  * Random instruction bytes on random state in every mode: the emulator
  * must not crash, must return one of its results, and when it reports a
@@ -1197,6 +1329,7 @@ int main(void)
 		cmocka_unit_test(test_real_mode),
 		cmocka_unit_test(test_syscall_sysret),
 		cmocka_unit_test(test_stack_and_flow),
+		cmocka_unit_test(test_protected_transfers),
 		cmocka_unit_test(test_random_robustness),
 	};
 

@@ -878,6 +878,394 @@ static void load_flags(struct ectx *c, u64 v, unsigned int sz)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Protected-mode and long-mode far transfers and interrupts.              */
+
+/* Read and decode the descriptor of a code segment for a far transfer. */
+static bool code_desc(struct ectx *c, u16 sel, struct x86_segment *ns)
+{
+	u64 d;
+
+	if (!(sel & ~3))
+		return gp0(c);
+	if (!read_desc(c, sel, &d, X86_EXC_GP))
+		return false;
+	desc_to_seg(d, sel, ns);
+	if (!(ns->attr & X86_SEG_ATTR_S))
+		return unimpl(c);	/* call gates, task gates, TSS: not emulated */
+	if (!(ns->attr & 8))
+		return fail(c, X86_EXC_GP, true, sel & 0xfffc);
+	/* in long mode, L and D together are reserved */
+	if ((c->emu->efer & X86E_EFER_LMA) && (ns->attr & X86_SEG_ATTR_L) &&
+	    (ns->attr & X86_SEG_ATTR_DB))
+		return fail(c, X86_EXC_GP, true, sel & 0xfffc);
+	return true;
+}
+
+static unsigned int seg_dpl(const struct x86_segment *s)
+{
+	return (s->attr >> 5) & 3;
+}
+
+/* Check and set the target RIP in the new code segment @ns. */
+static bool far_target(struct ectx *c, const struct x86_segment *ns, u64 off, unsigned int sz)
+{
+	if ((c->emu->efer & X86E_EFER_LMA) && (ns->attr & X86_SEG_ATTR_L)) {
+		if (!canonical(off))
+			return gp0(c);
+	} else {
+		off &= szmask(sz > 4 ? 4 : sz);
+		if (off > ns->limit)
+			return gp0(c);
+	}
+	c->rip = off;
+	return true;
+}
+
+/* Far jmp/call to a code segment (no gates) at the same privilege. */
+static bool far_prot(struct ectx *c, u16 sel, u64 off, bool call)
+{
+	unsigned int sz = c->in->opsize, dpl;
+	struct x86_segment ns;
+	u16 old_cs = c->seg[X86_SEG_CS].sel;
+	u64 ret = c->rip;
+
+	if (c->emu->vm86 || realmode(c))
+		return far_real(c, sel, off);
+	if (!code_desc(c, sel, &ns))
+		return false;
+	dpl = seg_dpl(&ns);
+	if ((ns.attr & 4) ? dpl > c->cpl : ((sel & 3) > c->cpl || dpl != c->cpl))
+		return fail(c, X86_EXC_GP, true, sel & 0xfffc);
+	if (!(ns.attr & X86_SEG_ATTR_P))
+		return fail(c, X86_EXC_NP, true, sel & 0xfffc);
+	ns.sel = (sel & ~3) | c->cpl;
+	if (call && !mem_check_write(c, X86_SEG_SS, (sp_get(c) - 2 * sz) &
+				     szmask(stack_size(c)), 2 * sz))
+		return false;
+	if (!far_target(c, &ns, off, sz))
+		return false;
+	if (call && (!push(c, old_cs, sz) || !push(c, ret, sz)))
+		return false;
+	c->seg[X86_SEG_CS] = ns;
+	return true;
+}
+
+/*
+ * Load SS for a return to privilege @cpl: null only in 64-bit mode to a
+ * 64-bit CPL0-2 segment; otherwise a writable data segment with RPL and
+ * DPL equal to @cpl.
+ */
+static bool ss_for_cpl(struct ectx *c, u16 sel, unsigned int cpl, bool to64,
+		       struct x86_segment *ss)
+{
+	u64 d;
+
+	if (!(sel & ~3)) {
+		if (!to64 || cpl == 3)
+			return gp0(c);
+		memset(ss, 0, sizeof(*ss));
+		ss->sel = sel;
+		ss->attr = X86_SEG_ATTR_UNUSABLE | cpl << 5;
+		return true;
+	}
+	if (!read_desc(c, sel, &d, X86_EXC_GP))
+		return false;
+	desc_to_seg(d, sel, ss);
+	if ((sel & 3) != cpl || seg_dpl(ss) != cpl || !(ss->attr & X86_SEG_ATTR_S) ||
+	    (ss->attr & 0xa) != 0x2)
+		return fail(c, X86_EXC_GP, true, sel & 0xfffc);
+	if (!(ss->attr & X86_SEG_ATTR_P))
+		return fail(c, X86_EXC_SS, true, sel & 0xfffc);
+	return true;
+}
+
+/* Data segment registers a return to an outer level may not keep. */
+static void null_inner_segs(struct ectx *c, unsigned int cpl)
+{
+	static const u8 segs[] = { X86_SEG_ES, X86_SEG_DS, X86_SEG_FS, X86_SEG_GS };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(segs); i++) {
+		struct x86_segment *s = &c->seg[segs[i]];
+		bool conf_code = (s->attr & 0xc) == 0xc;
+
+		if (!(s->attr & X86_SEG_ATTR_UNUSABLE) && !conf_code && seg_dpl(s) < cpl) {
+			s->sel = 0;
+			s->attr = X86_SEG_ATTR_UNUSABLE;
+		}
+	}
+}
+
+/**
+ * far_return() - retf or iret in protected or long mode
+ * @c: context
+ * @iret: iret (pops RFLAGS too)
+ * @imm: bytes retf releases
+ *
+ * Returns to the same or an outer privilege level through a code segment
+ * descriptor.  Task returns (NT set) and returns to virtual-8086 mode are
+ * not emulated.
+ */
+static bool far_return(struct ectx *c, bool iret, u16 imm)
+{
+	unsigned int sz = c->in->opsize, off = 2 * sz, ncpl, dpl;
+	bool lma = c->emu->efer & X86E_EFER_LMA, pop_ss, to64;
+	struct x86_segment ns, ss;
+	u64 rip, cs, fl = 0, rsp = 0, ssel = 0;
+
+	if (!peek(c, 0, &rip, sz) || !peek(c, sz, &cs, 2))
+		return false;
+	if (iret) {
+		if (c->rflags & X86E_FL_NT)
+			return is64(c) ? gp0(c) : unimpl(c);	/* task return */
+		if (!peek(c, off, &fl, sz))
+			return false;
+		off += sz;
+		if (!is64(c) && (fl & X86E_FL_VM) && c->cpl == 0)
+			return unimpl(c);	/* return to virtual-8086 mode */
+	}
+	ncpl = cs & 3;
+	if (ncpl < c->cpl)
+		return fail(c, X86_EXC_GP, true, cs & 0xfffc);
+	if (!code_desc(c, cs, &ns))
+		return false;
+	dpl = seg_dpl(&ns);
+	if ((ns.attr & 4) ? dpl > ncpl : dpl != ncpl)
+		return fail(c, X86_EXC_GP, true, cs & 0xfffc);
+	if (!(ns.attr & X86_SEG_ATTR_P))
+		return fail(c, X86_EXC_NP, true, cs & 0xfffc);
+	to64 = lma && (ns.attr & X86_SEG_ATTR_L);
+	pop_ss = ncpl > c->cpl || (iret && is64(c));
+	if (pop_ss) {
+		if (!iret)
+			off += imm;
+		if (!peek(c, off, &rsp, sz) || !peek(c, off + sz, &ssel, 2))
+			return false;
+		if (!ss_for_cpl(c, ssel, ncpl, to64, &ss))
+			return false;
+	}
+	if (!far_target(c, &ns, rip, sz))
+		return false;
+	if (iret) {
+		unsigned int old_cpl = c->cpl;
+
+		load_flags(c, fl, sz);
+		if (old_cpl == 0 && sz > 2)	/* VIF, VIP: only from CPL0 */
+			c->rflags = (c->rflags & ~(X86E_FL_VIF | X86E_FL_VIP)) |
+				    (fl & (X86E_FL_VIF | X86E_FL_VIP));
+		c->rflags &= ~X86E_FL_RF;
+	}
+	ns.sel = cs;
+	c->seg[X86_SEG_CS] = ns;
+	if (pop_ss) {
+		c->seg[X86_SEG_SS] = ss;
+		if (to64 || is64(c))
+			c->gpr[X86_RSP] = rsp + (iret ? 0 : imm);
+		else
+			reg_set(c, X86_RSP, (ss.attr & X86_SEG_ATTR_DB) ? 4 : 2,
+				rsp + (iret ? 0 : imm));
+	} else {
+		sp_set(c, sp_get(c) + off + (iret ? 0 : imm));
+	}
+	if (ncpl > c->cpl)
+		null_inner_segs(c, ncpl);
+	c->cpl = ncpl;
+	return true;
+}
+
+/**
+ * interrupt_prot() - int n, int3, into through the IDT
+ * @c: context
+ * @vec: the vector
+ *
+ * Interrupt and trap gates only (32-bit gates, or 64-bit gates in long
+ * mode), with the stack switch from the TSS (and IST) when the privilege
+ * level changes.  Task gates, 16-bit gates and virtual-8086 mode are not
+ * emulated.
+ */
+static bool interrupt_prot(struct ectx *c, u8 vec)
+{
+	struct x86_emu *e = c->emu;
+	bool lma = e->efer & X86E_EFER_LMA;
+	unsigned int gsz = lma ? 16 : 8, type, ist, ncpl, n, i;
+	u32 gerr = vec * 8 + 2;
+	struct x86_segment ns, ss = c->seg[X86_SEG_SS];
+	u64 g[2] = { 0, 0 }, off, rsp, frame[5], tss_sp = 0;
+	u16 sel;
+
+	if (e->vm86)
+		return unimpl(c);
+	if (vec * gsz + gsz - 1 > e->idtr.limit)
+		return fail(c, X86_EXC_GP, true, gerr);
+	if (!cb(c, e->ops->read(e, e->idtr.base + vec * gsz, g, gsz, false)))
+		return false;
+	type = (g[0] >> 40) & 0x1f;	/* with the S bit, which must be 0 */
+	if (type == 0x5 || type == 0x6 || type == 0x7)
+		return unimpl(c);	/* task gates, 16-bit gates */
+	if (type != 0xe && type != 0xf)
+		return fail(c, X86_EXC_GP, true, gerr);
+	if (((g[0] >> 45) & 3) < c->cpl)	/* software: gate DPL >= CPL */
+		return fail(c, X86_EXC_GP, true, gerr);
+	if (!((g[0] >> 47) & 1))
+		return fail(c, X86_EXC_NP, true, gerr);
+	sel = g[0] >> 16;
+	off = (g[0] & 0xffff) | ((g[0] >> 32) & 0xffff0000ULL);
+	if (lma)
+		off |= (g[1] & 0xffffffffULL) << 32;
+	ist = lma ? (g[0] >> 32) & 7 : 0;
+	if (!code_desc(c, sel, &ns))
+		return false;
+	if (seg_dpl(&ns) > c->cpl || (lma && !(ns.attr & X86_SEG_ATTR_L)))
+		return fail(c, X86_EXC_GP, true, sel & 0xfffc);
+	if (!(ns.attr & X86_SEG_ATTR_P))
+		return fail(c, X86_EXC_NP, true, sel & 0xfffc);
+	ncpl = (ns.attr & 4) ? c->cpl : seg_dpl(&ns);
+
+	/* the new stack */
+	rsp = c->gpr[X86_RSP];
+	if (ncpl < c->cpl || ist) {
+		u32 at = ist ? 0x24 + 8 * (ist - 1) : 4 + 8 * ncpl;
+
+		if (at + (lma ? 7 : 5) > e->tr.limit)
+			return fail(c, X86_EXC_TS, true, e->tr.sel & 0xfffc);
+		if (!cb(c, e->ops->read(e, e->tr.base + at, &tss_sp, lma ? 8 : 6, false)))
+			return false;
+		if (lma) {
+			rsp = tss_sp;
+			if (ncpl < c->cpl) {
+				memset(&ss, 0, sizeof(ss));
+				ss.sel = ncpl;
+				ss.attr = X86_SEG_ATTR_UNUSABLE | ncpl << 5;
+			}
+		} else {
+			u16 ssel = tss_sp >> 32;
+
+			rsp = tss_sp & 0xffffffff;
+			if (!ss_for_cpl(c, ssel, ncpl, false, &ss)) {
+				if (c->rc == X86_EMU_EXCEPTION)	/* bad TSS stack: #TS */
+					x86_emu_fault(e, X86_EXC_TS, true, ssel & 0xfffc);
+				return false;
+			}
+		}
+	}
+	n = 0;
+	if (lma || ncpl < c->cpl) {
+		frame[n++] = c->seg[X86_SEG_SS].sel;
+		frame[n++] = c->gpr[X86_RSP];
+	}
+	frame[n++] = c->rflags & ~X86E_FL_RF;
+	frame[n++] = c->seg[X86_SEG_CS].sel;
+	frame[n++] = c->rip;
+	c->seg[X86_SEG_SS] = ss;
+	if (lma) {
+		rsp = (rsp & ~15ULL) - 8 * n;
+		if (!canonical(rsp) || !canonical(rsp + 8 * n - 1))
+			return fail(c, X86_EXC_SS, true, 0);
+		for (i = 0; i < n; i++)
+			if (!write_la(c, rsp + 8 * (n - 1 - i), &frame[i], 8))
+				return false;
+		c->gpr[X86_RSP] = rsp;
+	} else {
+		unsigned int ssz = (ss.attr & X86_SEG_ATTR_DB) ? 4 : 2;
+
+		rsp = (rsp - 4 * n) & szmask(ssz);
+		if (!mem_check_write(c, X86_SEG_SS, rsp, 4 * n))
+			return false;
+		for (i = 0; i < n; i++)
+			if (!mem_write(c, X86_SEG_SS, (rsp + 4 * (n - 1 - i)) & szmask(ssz),
+				       frame[i], 4))
+				return false;
+		reg_set(c, X86_RSP, ssz, rsp);
+	}
+	c->rflags &= ~(X86E_FL_TF | X86E_FL_NT | X86E_FL_RF | X86E_FL_VM);
+	if (type == 0xe)
+		c->rflags &= ~X86E_FL_IF;	/* interrupt gate */
+	ns.sel = (sel & ~3) | ncpl;
+	c->seg[X86_SEG_CS] = ns;
+	c->rip = off;
+	c->cpl = ncpl;
+	return true;
+}
+
+/* int n, int3, into: through the IVT in real mode, the IDT otherwise. */
+static bool soft_interrupt(struct ectx *c, u8 vec)
+{
+	if (realmode(c))
+		return interrupt_real(c, vec);
+	return interrupt_prot(c, vec);
+}
+
+/*
+ * lar, lsl, verr, verw: inspect a descriptor without faulting on it.  ZF
+ * tells whether the selector passed the checks.
+ */
+static bool desc_query(struct ectx *c, unsigned int op)
+{
+	const struct x86_insn *in = c->in;
+	struct x86_segment s;
+	struct opnd o;
+	unsigned int dpl, type;
+	bool ok = false, lma = c->emu->efer & X86E_EFER_LMA;
+	u64 d = 0, lim;
+
+	if (realmode(c) || c->emu->vm86)
+		return ud(c);
+	if (!rm_get(c, &o, 2, true))
+		return false;
+	if (o.val & ~3) {
+		u64 base = (o.val & 4) ? c->emu->ldtr.base : c->emu->gdtr.base;
+		u32 limit = (o.val & 4) ? c->emu->ldtr.limit : c->emu->gdtr.limit;
+
+		if ((o.val | 7) <= limit && !((o.val & 4) &&
+					      (c->emu->ldtr.attr & X86_SEG_ATTR_UNUSABLE))) {
+			if (!cb(c, c->emu->ops->read(c->emu, base + (o.val & ~7), &d, 8, false)))
+				return false;
+			ok = true;
+		}
+	}
+	if (ok) {
+		desc_to_seg(d, o.val, &s);
+		dpl = seg_dpl(&s);
+		type = s.attr & 0x1f;		/* with S */
+		/* privilege: conforming code is exempt */
+		if ((type & 0x1c) != 0x1c && (dpl < c->cpl || dpl < (o.val & 3)))
+			ok = false;
+		switch (op) {
+		case 0x02:	/* lar: segments, LDT, TSS, call and task gates */
+			if (!(type & 0x10))
+				ok = ok && (lma ? (type == 2 || type == 9 || type == 0xb ||
+						   type == 0xc) :
+					    (type && type != 8 && type != 0xa && type != 0xd &&
+					     type != 0xe && type != 0xf));
+			break;
+		case 0x03:	/* lsl: segments, LDT, TSS */
+			if (!(type & 0x10))
+				ok = ok && (type == 2 || type == 9 || type == 0xb ||
+					    (!lma && (type == 1 || type == 3)));
+			break;
+		case 4:		/* verr: data, or readable code */
+			ok = ok && (type & 0x10) && (!(type & 8) || (type & 2));
+			break;
+		default:	/* verw: writable data */
+			ok = ok && (type & 0x18) == 0x10 && (type & 2);
+			break;
+		}
+	}
+	c->rflags &= ~X86E_FL_ZF;
+	if (!ok)
+		return true;
+	c->rflags |= X86E_FL_ZF;
+	if (op == 0x02) {
+		/* bits 19:16 are "undefined": CPUs copy the limit bits there */
+		reg_set(c, in->reg, in->opsize, (d >> 32) & (in->opsize == 2 ? 0xff00 : 0xffff00));
+	} else if (op == 0x03) {
+		lim = s.limit;
+		reg_set(c, in->reg, in->opsize, lim);
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------------- */
 /* Privilege and I/O permission.                                           */
 
 static bool need_cpl0(struct ectx *c)
@@ -1091,7 +1479,7 @@ static bool grp6(struct ectx *c)
 			return false;
 		return load_sysseg(c, (c->in->reg & 7) == 3, o.val);
 	}
-	return unimpl(c);	/* verr, verw */
+	return desc_query(c, c->in->reg & 7);	/* verr, verw */
 }
 
 static bool set_cr(struct ectx *c, unsigned int cr, u64 v)
@@ -1506,7 +1894,7 @@ static bool exec_one(struct ectx *c)
 		return true;
 	case 0x9a:	/* call far ptr */
 		if (!realmode(c) && !e->vm86)
-			return unimpl(c);
+			return far_prot(c, in->imm2, in->imm, true);
 		if (!mem_check_write(c, X86_SEG_SS, (sp_get(c) - 2 * sz) &
 				     szmask(stack_size(c)), 2 * sz))
 			return false;
@@ -1605,7 +1993,7 @@ static bool exec_one(struct ectx *c)
 		return true;
 	case 0xca: case 0xcb:	/* retf */
 		if (!realmode(c) && !e->vm86)
-			return unimpl(c);
+			return far_return(c, false, op == 0xca ? (u16)in->imm : 0);
 		if (!peek(c, 0, &a, sz) || !peek(c, sz, &b, 2))
 			return false;
 		if (!far_real(c, b, a))
@@ -1613,18 +2001,20 @@ static bool exec_one(struct ectx *c)
 		sp_set(c, sp_get(c) + 2 * sz + (op == 0xca ? (u16)in->imm : 0));
 		return true;
 	case 0xcc:
-		return interrupt_real(c, X86_EXC_BP);
+		return soft_interrupt(c, X86_EXC_BP);
 	case 0xcd:
 		if (e->vm86 && ((c->rflags >> 12) & 3) < 3)
 			return gp0(c);
-		return interrupt_real(c, in->imm);
+		return soft_interrupt(c, in->imm);
 	case 0xce:
 		if (!(c->rflags & X86E_FL_OF))
 			return true;
-		return interrupt_real(c, X86_EXC_OF);
+		return soft_interrupt(c, X86_EXC_OF);
 	case 0xcf:	/* iret */
+		if (e->vm86)
+			return unimpl(c);	/* IOPL-sensitive; VME not emulated */
 		if (!realmode(c))
-			return unimpl(c);
+			return far_return(c, true, 0);
 		if (!peek(c, 0, &a, sz) || !peek(c, sz, &b, 2) || !peek(c, 2 * sz, &v, sz))
 			return false;
 		if (!far_real(c, b, a))
@@ -1687,7 +2077,7 @@ static bool exec_one(struct ectx *c)
 	case 0xe9: case 0xeb:
 		return jump(c, c->rip + in->imm, sz);
 	case 0xea:
-		return far_real(c, in->imm2, in->imm & szmask(sz));
+		return far_prot(c, in->imm2, in->imm & szmask(sz), false);
 	case 0xf4:	/* hlt */
 		if (!need_cpl0(c))
 			return false;
@@ -1744,11 +2134,11 @@ static bool exec_one(struct ectx *c)
 			return rm_get(c, &o, sz, true) && jump(c, o.val, sz);
 		case 3:		/* call far m */
 		case 5:		/* jmp far m */
-			if (!realmode(c) && !e->vm86)
-				return unimpl(c);
 			if (!rm_get(c, &o, sz, true) ||
 			    !mem_read(c, in->seg, (o.ea + sz) & szmask(in->adsize), &v, 2))
 				return false;
+			if (!realmode(c) && !e->vm86)
+				return far_prot(c, v, o.val, (in->reg & 7) == 3);
 			if ((in->reg & 7) == 3) {
 				if (!mem_check_write(c, X86_SEG_SS, (sp_get(c) - 2 * sz) &
 						     szmask(stack_size(c)), 2 * sz))
@@ -1810,6 +2200,8 @@ static bool exec_0f(struct ectx *c)
 		return grp6(c);
 	case 0x01:
 		return grp7(c);
+	case 0x02: case 0x03:	/* lar, lsl */
+		return desc_query(c, op);
 	case 0x05:
 		return do_syscall(c);
 	case 0x06:	/* clts */
@@ -2057,7 +2449,8 @@ enum x86_emu_result x86_emulate_insn(struct x86_emu *emu, const struct x86_insn 
 		return c.rc;
 	}
 	mode_change = emu->cpl != c.cpl || insn->cf == X86_CF_SYSCALL ||
-		      insn->cf == X86_CF_SYSRET;
+		      insn->cf == X86_CF_SYSRET ||
+		      emu->seg[X86_SEG_CS].attr != c.seg[X86_SEG_CS].attr;
 	memcpy(emu->gpr, c.gpr, sizeof(c.gpr));
 	memcpy(emu->seg, c.seg, sizeof(c.seg));
 	emu->rflags = c.rflags;
