@@ -148,7 +148,7 @@ static unsigned int nr_writes;
 struct env {
 	u16 last_port;
 	u32 last_out;
-	u64 msr[8];
+	u64 msr[10];
 	u64 cr_set[9];
 	unsigned int cr_calls;
 	u64 invlpg_la;
@@ -209,6 +209,9 @@ static int msr_index(u32 msr)
 	case X86E_MSR_KERNEL_GS_BASE: return 4;
 	case X86E_MSR_TSC_AUX: return 5;
 	case 0x10: return 6;
+	case X86E_MSR_SYSENTER_CS: return 7;
+	case X86E_MSR_SYSENTER_ESP: return 8;
+	case X86E_MSR_SYSENTER_EIP: return 9;
 	}
 	return -1;
 }
@@ -318,6 +321,20 @@ static void init_real(struct x86_emu *e)
 	e->seg[X86_SEG_CS].attr = X86_SEG_ATTR_P | X86_SEG_ATTR_S | 0xb;
 	e->idtr.limit = 0x3ff;
 	e->rflags = X86E_FL_FIXED;
+	x86_emu_update_mode(e);
+}
+
+/* A 32-bit protected-mode vCPU at @cpl with flat segments. */
+static void init_prot32(struct x86_emu *e, unsigned int cpl)
+{
+	unsigned int i;
+
+	init_long(e, cpl);
+	e->efer = X86E_EFER_SCE;
+	e->cr0 = X86E_CR0_PE | X86E_CR0_ET;
+	for (i = 0; i < 6; i++)
+		flat(&e->seg[i], 0x10 | cpl, 0x3 | cpl << 5 | X86_SEG_ATTR_DB);
+	flat(&e->seg[X86_SEG_CS], 0x08 | cpl, 0xb | cpl << 5 | X86_SEG_ATTR_DB);
 	x86_emu_update_mode(e);
 }
 
@@ -1025,6 +1042,36 @@ static void test_syscall_sysret(void **state)
 	e.rip = 0x2000;
 	assert_int_equal(x86_emulate(&e), X86_EMU_EXCEPTION);
 	assert_int_equal(e.exc.vector, X86_EXC_GP);
+
+	/* sysenter from 32-bit user code, sysexit back */
+	init_prot32(&e, 3);
+	env.msr[7] = 0x60;
+	env.msr[8] = 0x6f000;
+	env.msr[9] = 0xc0001000;
+	e.rflags |= X86E_FL_IF;
+	assert_int_equal(run(&e, "\x0f\x34", 2), X86_EMU_OK);
+	assert_int_equal(e.rip, 0xc0001000);
+	assert_int_equal(e.gpr[X86_RSP], 0x6f000);
+	assert_int_equal(e.cpl, 0);
+	assert_int_equal(e.seg[X86_SEG_CS].sel, 0x60);
+	assert_int_equal(e.seg[X86_SEG_SS].sel, 0x68);
+	assert_false(e.rflags & X86E_FL_IF);
+	memcpy(mem + 0x3000, "\x0f\x35", 2);
+	e.rip = 0x3000;
+	e.gpr[X86_RCX] = 0x7fff0;
+	e.gpr[X86_RDX] = 0x1234;
+	assert_int_equal(x86_emulate(&e), X86_EMU_OK);
+	assert_int_equal(e.rip, 0x1234);
+	assert_int_equal(e.gpr[X86_RSP], 0x7fff0);
+	assert_int_equal(e.cpl, 3);
+	assert_int_equal(e.seg[X86_SEG_CS].sel, 0x73);
+	assert_int_equal(e.seg[X86_SEG_SS].sel, 0x7b);
+	assert_int_equal(e.mode, X86_MODE_PROT32);
+	/* sysenter with IA32_SYSENTER_CS = 0: #GP(0) */
+	env.msr[7] = 0;
+	e.rip = 0x1000;
+	assert_int_equal(run(&e, "\x0f\x34", 2), X86_EMU_EXCEPTION);
+	assert_int_equal(e.exc.vector, X86_EXC_GP);
 }
 
 static void test_stack_and_flow(void **state)
@@ -1113,19 +1160,6 @@ static void test_stack_and_flow(void **state)
 	assert_int_equal(mem[0x29000 - 1], 0x80);
 }
 
-/* A 32-bit protected-mode vCPU at @cpl with flat segments. */
-static void init_prot32(struct x86_emu *e, unsigned int cpl)
-{
-	unsigned int i;
-
-	init_long(e, cpl);
-	e->efer = X86E_EFER_SCE;
-	e->cr0 = X86E_CR0_PE | X86E_CR0_ET;
-	for (i = 0; i < 6; i++)
-		flat(&e->seg[i], 0x10 | cpl, 0x3 | cpl << 5 | X86_SEG_ATTR_DB);
-	flat(&e->seg[X86_SEG_CS], 0x08 | cpl, 0xb | cpl << 5 | X86_SEG_ATTR_DB);
-	x86_emu_update_mode(e);
-}
 
 /* A GDT at 0x3000, a 64-bit IDT at 0x4000 and a TSS at 0x5000. */
 static void setup_tables(struct x86_emu *e)

@@ -1736,6 +1736,47 @@ static bool do_sysret(struct ectx *c)
 	return true;
 }
 
+/* sysenter and sysexit: flat segments from IA32_SYSENTER_CS. */
+static bool do_sysenter(struct ectx *c, bool enter)
+{
+	struct x86_emu *e = c->emu;
+	bool lma = e->efer & X86E_EFER_LMA, to64;
+	u64 cs, sp = 0, ip = 0;
+
+	if (realmode(c))
+		return gp0(c);
+	if (!e->ops->get_msr)
+		return unimpl(c);
+	if (e->ops->get_msr(e, X86E_MSR_SYSENTER_CS, &cs) || !(cs & 0xfffc))
+		return gp0(c);
+	if (enter) {
+		if (e->ops->get_msr(e, X86E_MSR_SYSENTER_ESP, &sp) ||
+		    e->ops->get_msr(e, X86E_MSR_SYSENTER_EIP, &ip))
+			return gp0(c);
+		flat_seg(&c->seg[X86_SEG_CS], cs & 0xfffc,
+			 0xb | (lma ? X86_SEG_ATTR_L : X86_SEG_ATTR_DB));
+		flat_seg(&c->seg[X86_SEG_SS], (cs + 8) & 0xfffc, 0x3 | X86_SEG_ATTR_DB);
+		c->rflags &= ~(X86E_FL_VM | X86E_FL_IF | X86E_FL_RF);
+		c->gpr[X86_RSP] = lma ? sp : sp & 0xffffffff;
+		c->rip = lma ? ip : ip & 0xffffffff;
+		c->cpl = 0;
+		return true;
+	}
+	if (c->cpl)
+		return gp0(c);
+	to64 = c->in->opsize == 8;
+	if (to64 && (!canonical(c->gpr[X86_RCX]) || !canonical(c->gpr[X86_RDX])))
+		return gp0(c);
+	flat_seg(&c->seg[X86_SEG_CS], ((cs + (to64 ? 32 : 16)) & 0xfffc) | 3,
+		 0xb | 3 << 5 | (to64 ? X86_SEG_ATTR_L : X86_SEG_ATTR_DB));
+	flat_seg(&c->seg[X86_SEG_SS], ((cs + (to64 ? 40 : 24)) & 0xfffc) | 3,
+		 0x3 | 3 << 5 | X86_SEG_ATTR_DB);
+	c->gpr[X86_RSP] = to64 ? c->gpr[X86_RCX] : c->gpr[X86_RCX] & 0xffffffff;
+	c->rip = to64 ? c->gpr[X86_RDX] : c->gpr[X86_RDX] & 0xffffffff;
+	c->cpl = 3;
+	return true;
+}
+
 /* ---------------------------------------------------------------------- */
 /* The dispatcher.                                                         */
 
@@ -2236,6 +2277,8 @@ static bool exec_0f(struct ectx *c)
 		reg_set(c, X86_RAX, 4, v);
 		reg_set(c, X86_RDX, 4, v >> 32);
 		return true;
+	case 0x34: case 0x35:	/* sysenter, sysexit */
+		return do_sysenter(c, op == 0x34);
 	case 0x31:	/* rdtsc */
 		if ((e->cr4 & X86E_CR4_TSD) && c->cpl)
 			return gp0(c);

@@ -130,7 +130,10 @@ struct x86_emu_ops {
 #define X86_SHADOW_STI		BIT(0)
 #define X86_SHADOW_MOV_SS	BIT(1)
 
-/* MSRs the emulator itself reads for syscall, sysret, swapgs and rdtscp. */
+/* MSRs the emulator itself reads for syscall, sysenter, swapgs, rdtscp... */
+#define X86E_MSR_SYSENTER_CS	0x174
+#define X86E_MSR_SYSENTER_ESP	0x175
+#define X86E_MSR_SYSENTER_EIP	0x176
 #define X86E_MSR_EFER		0xc0000080
 #define X86E_MSR_STAR		0xc0000081
 #define X86E_MSR_LSTAR		0xc0000082
