@@ -575,6 +575,70 @@ static void run_random(enum x86_mode mode)
 }
 
 static void test_random_long64(void **state) { run_random(X86_MODE_LONG64); }
+
+/*
+ * AMD branch semantics (X86_DECODE_AMD) against Zydis's AMD-branch mode,
+ * on 64-bit-mode strings that start with 66 and a near branch.
+ */
+static void test_amd_branches(void **state)
+{
+	static const u8 ops[][2] = {
+		{ 0xe8, 0 }, { 0xe9, 0 }, { 0xeb, 0 }, { 0x0f, 0x84 }, { 0x0f, 0x8f },
+		{ 0x74, 0 }, { 0xc3, 0 }, { 0xc2, 0 }, { 0xff, 0 }, { 0xe2, 0 },
+	};
+	ZydisDecoder amd;
+	unsigned int i, n = 20000, bad = 0, ok = 0;
+
+	assert_true(ZYAN_SUCCESS(ZydisDecoderInit(&amd, ZYDIS_MACHINE_MODE_LONG_64,
+						  ZYDIS_STACK_WIDTH_64)));
+	ZydisDecoderEnableMode(&amd, ZYDIS_DECODER_MODE_AMD_BRANCHES, ZYAN_TRUE);
+	for (i = 0; i < n; i++) {
+		const u8 *op = ops[i % ARRAY_SIZE(ops)];
+		ZydisDecodedInstruction z;
+		struct x86_insn h;
+		u8 b[16];
+		unsigned int p = 0, j;
+		bool zok, hok;
+
+		for (j = 0; j < 16; j++)
+			b[j] = rnd();
+		if (i & 1)
+			b[p++] = 0x66;
+		if (i & 2)
+			b[p++] = 0x48;
+		b[p++] = op[0];
+		if (op[1])
+			b[p++] = op[1];
+		if (op[0] == 0xff)
+			b[p] = (b[p] & 0xc7) | (i & 4 ? 0x10 : 0x20);	/* call/jmp r/m */
+		zok = ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&amd, NULL, b, 15, &z));
+		hok = x86_decode_ex(&h, b, 15, X86_MODE_LONG64, X86_DECODE_AMD) == X86_DECODE_OK;
+		if (zok != hok || (zok && (z.length != h.len ||
+					   z.raw.imm[0].size / 8 != h.imm1_size))) {
+			if (bad++ < 10)
+				print_message("amd: %02x %02x %02x %02x: zydis %d/%u hyvm %d/%u\n",
+					      b[0], b[1], b[2], b[3], zok, zok ? z.length : 0,
+					      hok, h.len);
+		} else if (zok) {
+			ok++;
+		}
+	}
+	/* and the Intel rule by default: 66 e8 rel32 */
+	{
+		static const u8 b[] = { 0x66, 0xe8, 1, 2, 3, 4 };
+		struct x86_insn h;
+
+		assert_int_equal(x86_decode_ex(&h, b, 6, X86_MODE_LONG64, X86_DECODE_AMD),
+				 X86_DECODE_OK);
+		assert_int_equal(h.len, 4);
+		assert_int_equal(h.opsize, 2);
+		assert_int_equal(x86_decode(&h, b, 6, X86_MODE_LONG64), X86_DECODE_OK);
+		assert_int_equal(h.len, 6);
+	}
+	print_message("amd branches: %u agree, %u disagree\n", ok, bad);
+	assert_true(ok > n / 2);
+	assert_int_equal(bad, 0);
+}
 static void test_random_prot32(void **state) { run_random(X86_MODE_PROT32); }
 static void test_random_prot16(void **state) { run_random(X86_MODE_PROT16); }
 static void test_random_real(void **state) { run_random(X86_MODE_REAL); }
@@ -818,6 +882,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known),
 		cmocka_unit_test(test_random_long64),
+		cmocka_unit_test(test_amd_branches),
 		cmocka_unit_test(test_random_prot32),
 		cmocka_unit_test(test_random_prot16),
 		cmocka_unit_test(test_random_real),

@@ -942,8 +942,15 @@ static u8 reg_of(struct x86_insn *insn)
 enum x86_decode_status x86_decode(struct x86_insn *insn, const u8 *buf,
 				  unsigned int len, enum x86_mode mode)
 {
+	return x86_decode_ex(insn, buf, len, mode, 0);
+}
+
+enum x86_decode_status x86_decode_ex(struct x86_insn *insn, const u8 *buf,
+				     unsigned int len, enum x86_mode mode, unsigned int flags)
+{
 	struct dstate s = { .buf = buf, .len = len };
 	bool is64 = mode == X86_MODE_LONG64;
+	bool amd = flags & X86_DECODE_AMD;
 	bool def16 = mode == X86_MODE_REAL || mode == X86_MODE_PROT16;
 	u8 b, rep = 0, imm_kind;
 	struct op e;
@@ -1067,7 +1074,9 @@ have_op:
 		}
 	}
 
-	/* Operand size. */
+	/* Operand size.  AMD CPUs let 66 shrink near branches to 16 bits. */
+	if (amd && (a & A_F64))
+		a = (a & ~A_F64) | A_D64;
 	if (is64 && (a & (A_F64 | A_W64))) {
 		insn->opsize = 8;
 	} else if (is64 && (insn->rex & 8)) {
@@ -1182,6 +1191,8 @@ have_op:
 		a |= ga;
 		if (g->cf || e.grp == G7 || e.grp == G11V || e.grp == G11B)
 			e.cf = e.cf ? e.cf : g->cf;
+		if (amd && (ga & A_F64))
+			ga = (ga & ~A_F64) | A_D64;
 		if ((ga & A_F64) && is64)
 			insn->opsize = 8;
 		else if ((ga & A_D64) && is64 && !(insn->rex & 8))

@@ -159,6 +159,23 @@ struct x86_insn {
 enum x86_decode_status x86_decode(struct x86_insn *insn, const u8 *buf,
 				  unsigned int len, enum x86_mode mode);
 
+/* x86_decode_ex() flags */
+#define X86_DECODE_AMD	BIT(0)	/* AMD: 66 makes 64-bit-mode near branches
+				 * 16-bit (rel16), where Intel ignores it */
+
+/**
+ * x86_decode_ex() - x86_decode() with vendor options
+ * @insn: as for x86_decode()
+ * @buf: as for x86_decode()
+ * @len: as for x86_decode()
+ * @mode: as for x86_decode()
+ * @flags: X86_DECODE_AMD to decode as AMD CPUs do; x86_decode() decodes
+ *	   as Intel CPUs do.  The translator passes the host's vendor, since
+ *	   the host CPU is what executes the guest's copied code.
+ */
+enum x86_decode_status x86_decode_ex(struct x86_insn *insn, const u8 *buf,
+				     unsigned int len, enum x86_mode mode, unsigned int flags);
+
 /**
  * x86_insn_branch_target() - target of a relative branch (X86_F_REL)
  * @insn: a decoded instruction with X86_F_REL set

@@ -2541,7 +2541,7 @@ enum x86_emu_result x86_emulate(struct x86_emu *emu)
 			n = first;
 		}
 	}
-	st = x86_decode(&emu->insn, buf, n, emu->mode);
+	st = x86_decode_ex(&emu->insn, buf, n, emu->mode, emu->amd ? X86_DECODE_AMD : 0);
 	if (st == X86_DECODE_TRUNC && tail_fault)
 		return X86_EMU_EXCEPTION;	/* the fault of the second page */
 	if (st == X86_DECODE_TRUNC && n < X86_MAX_INSN_LEN)

@@ -179,6 +179,7 @@ struct x86_emu {
 	u8 mode;			/* enum x86_mode */
 	u8 cpl;
 	bool vm86;
+	bool amd;			/* decode as AMD CPUs do (X86_DECODE_AMD) */
 
 	/* out: interrupts are blocked after the instruction (sti, mov ss) */
 	u8 shadow;
