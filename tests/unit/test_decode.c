@@ -194,7 +194,7 @@ static void test_known(void **state)
 /* ---------------------------------------------------------------------- */
 /* Differential comparison with Zydis.                                    */
 
-static ZydisDecoder zdec[4];
+static ZydisDecoder zdec[4], zdec_full[4];
 
 static int setup_zydis(void **state)
 {
@@ -213,6 +213,7 @@ static int setup_zydis(void **state)
 			return -1;
 		/* hyvm decodes only what the instruction is, not its operands */
 		ZydisDecoderEnableMode(&zdec[m], ZYDIS_DECODER_MODE_MINIMAL, ZYAN_FALSE);
+		zdec_full[m] = zdec[m];
 	}
 	return 0;
 }
@@ -241,6 +242,33 @@ static unsigned int reason_id(const char *r)
 		}
 	}
 	return ARRAY_SIZE(reasons) - 1;
+}
+
+/*
+ * How Zydis says the explicit memory operand is accessed (X86_MEM_R/W):
+ * the explicit or implicit-but-ModRM-encoded memory operands, not the
+ * stack or string ones, and not lea's address generation.
+ */
+static u8 zydis_mem_access(const u8 *b, unsigned int n, enum x86_mode mode)
+{
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	ZydisDecodedInstruction z;
+	u8 acc = 0;
+	unsigned int i;
+
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&zdec_full[mode], b, n, &z, ops)))
+		return 0xff;
+	for (i = 0; i < z.operand_count; i++) {
+		if (ops[i].type != ZYDIS_OPERAND_TYPE_MEMORY ||
+		    ops[i].visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT ||
+		    ops[i].mem.type != ZYDIS_MEMOP_TYPE_MEM)
+			continue;
+		if (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_READ)
+			acc |= X86_MEM_R;
+		if (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)
+			acc |= X86_MEM_W;
+	}
+	return acc;
 }
 
 /*
@@ -311,6 +339,19 @@ static const char *explain(const struct x86_insn *h, enum x86_decode_status hst,
 			    z->meta.isa_ext == ZYDIS_ISA_EXT_KNCV))
 		return "VEX encodings of Knights Corner (jkzd, kmerge2l1l, vprefetche1, "
 		       "clevict0, ...) exist only on that coprocessor; #UD elsewhere";
+	if (hok && zok && !h->mem && zydis_mem_access(b, n, mode) == X86_MEM_R &&
+	    (h->flags & (X86_F_NOP | X86_F_UD | X86_F_PRIV)) &&
+	    (z->meta.category == ZYDIS_CATEGORY_NOP || z->meta.category == ZYDIS_CATEGORY_PREFETCH ||
+	     z->meta.category == ZYDIS_CATEGORY_WIDENOP || z->mnemonic == ZYDIS_MNEMONIC_INVLPG ||
+	     z->mnemonic == ZYDIS_MNEMONIC_UD0 || z->mnemonic == ZYDIS_MNEMONIC_UD1 ||
+	     z->mnemonic == ZYDIS_MNEMONIC_CLDEMOTE || z->mnemonic == ZYDIS_MNEMONIC_PREFETCHWT1))
+		return "no data access: hint NOPs, prefetches, cldemote, invlpg, ud0/ud1 "
+		       "never load their memory operand nor page-fault on it (SDM NOP, "
+		       "PREFETCHh, INVLPG); Zydis marks the operand read, hyvm marks no access";
+	if (hok && zok && !h->mem && h->map == X86_MAP_0F &&
+	    (h->opcode == 0x1a || h->opcode == 0x1b))
+		return "0F 1A/1B MPX bndmov/bndldx/bndstx: hint NOPs without memory access "
+		       "on CPUs without MPX, all current ones; Zydis decodes them as MPX";
 	if (hok && zok && h->map == X86_MAP_0F && (h->opcode == 0x1a || h->opcode == 0x1b) &&
 	    z->address_width != 8 * h->adsize)
 		return "bndldx/bndstx: Zydis reports the MPX bound-table address width, "
@@ -460,6 +501,9 @@ static enum verdict compare_one(const u8 *b, unsigned int n, enum x86_mode mode,
 		} else if ((h.flags & X86_F_MEM) && z.address_width != 8 * h.adsize) {
 			agree = false;
 			why = "address size";
+		} else if (!(h.flags & X86_F_SIMD) && zydis_mem_access(b, n, mode) != h.mem) {
+			agree = false;
+			why = "memory access";
 		}
 	}
 	if (agree) {
@@ -486,7 +530,7 @@ static enum verdict compare_one(const u8 *b, unsigned int n, enum x86_mode mode,
 			      zok ? z.length : 0, hst, h.len,
 			      (h.flags & X86_P_VEX) ? "vex" : "", (h.flags & X86_P_EVEX) ? "evex" : "",
 			      (h.flags & X86_P_XOP) ? "xop" : "", h.map, h.opcode,
-			      (h.modrm >> 3) & 7, h.mod == 3 ? "r" : "m", h.last_prefix,
+			      (h.modrm >> 3) & 7, h.mod == 3 ? "r" : "m", h.last_prefix * 16 + h.mem * 4 + (zok ? zydis_mem_access(b, n, mode) & 3 : 0),
 			      zok ? ZydisMnemonicGetString(z.mnemonic) : "-");
 	}
 	return V_DISAGREE;

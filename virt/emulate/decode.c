@@ -365,8 +365,10 @@ static const struct op groups[G_NR][8] = {
 	[G12] = { GINV, GINV, GE(0, 0), GINV, GE(0, 0), GINV, GE(0, 0), GINV },
 	[G13] = { GINV, GINV, GE(0, 0), GINV, GE(0, 0), GINV, GE(0, 0), GINV },
 	[G14] = { GINV, GINV, GE(0, 0), GE(0, 0), GINV, GINV, GE(0, 0), GE(0, 0) },
+	/* fxsave fxrstor ldmxcsr stmxcsr xsave xrstor xsaveopt clflush; xsave*
+	 * read the header's XSTATE_BV; clflush faults like a read */
 	[G15] = { GE(A_W, 0), GE(A_R, 0), GE(A_R, 0), GE(A_W, 0),
-		  GE(A_W, 0), GE(A_R, 0), GE(A_W, 0), GE(0, 0) },
+		  GE(RW, 0), GE(A_R, 0), GE(RW, 0), GE(A_R, 0) },
 	[G16] = { X8(GE(0, 0)) },
 	[GSEG_ST] = { GE(0, 0), GE(A_SENS, 0), GE(A_SENS, 0), GE(0, 0),
 		      GE(0, 0), GE(0, 0), GINV, GINV },
@@ -1135,7 +1137,7 @@ have_op:
 			} else if (reg == 5 && insn->last_prefix != MP_F3) {
 				ga = A_INV;
 			} else if (reg == 5) {
-				ga = A_R | A_PRIV | A_NOREAL;	/* rstorssp */
+				ga = RW | A_PRIV | A_NOREAL;	/* rstorssp */
 			}
 			break;
 		case G9:
@@ -1151,9 +1153,13 @@ have_op:
 				insn->opsize = 16;	/* cmpxchg16b */
 			}
 			break;
-		case G15:
+		case G15:	/* validity: see grp15_pfx() */
 			if (insn->mod == 3)
-				ga = 0;		/* see grp15_pfx() */
+				ga = 0;
+			else if (insn->last_prefix == MP_66)
+				ga = A_R;			/* clwb, clflushopt */
+			else if (insn->last_prefix == MP_F3)
+				ga = reg == 4 ? A_R : RW;	/* ptwrite, clrssbsy */
 			break;
 		case GX87:
 			if (!x87_valid(insn->opcode, insn->modrm))
