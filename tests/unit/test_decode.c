@@ -348,6 +348,15 @@ static const char *explain(const struct x86_insn *h, enum x86_decode_status hst,
 		return "no data access: hint NOPs, prefetches, cldemote, invlpg, ud0/ud1 "
 		       "never load their memory operand nor page-fault on it (SDM NOP, "
 		       "PREFETCHh, INVLPG); Zydis marks the operand read, hyvm marks no access";
+	if (hok && zok && (h->flags & X86_F_PRIV) && !(z->attributes & ZYDIS_ATTRIB_IS_PRIVILEGED) &&
+	    (z->mnemonic == ZYDIS_MNEMONIC_LGDT ||
+	     z->mnemonic == ZYDIS_MNEMONIC_VMRUN || z->mnemonic == ZYDIS_MNEMONIC_VMLOAD ||
+	     z->mnemonic == ZYDIS_MNEMONIC_VMSAVE || z->mnemonic == ZYDIS_MNEMONIC_STGI ||
+	     z->mnemonic == ZYDIS_MNEMONIC_CLGI || z->mnemonic == ZYDIS_MNEMONIC_SKINIT ||
+	     z->mnemonic == ZYDIS_MNEMONIC_INVLPGA || z->mnemonic == ZYDIS_MNEMONIC_ENCLV))
+		return "privileged instructions Zydis does not mark privileged: lgdt (SDM: "
+		       "#GP(0) if CPL != 0), enclv, and AMD SVM's vmrun, vmload, "
+		       "vmsave, stgi, clgi, skinit, invlpga (APM: #GP(0) if CPL != 0)";
 	if (hok && zok && !h->mem && h->map == X86_MAP_0F &&
 	    (h->opcode == 0x1a || h->opcode == 0x1b))
 		return "0F 1A/1B MPX bndmov/bndldx/bndstx: hint NOPs without memory access "
@@ -501,6 +510,10 @@ static enum verdict compare_one(const u8 *b, unsigned int n, enum x86_mode mode,
 		} else if ((h.flags & X86_F_MEM) && z.address_width != 8 * h.adsize) {
 			agree = false;
 			why = "address size";
+		} else if (!!(z.attributes & ZYDIS_ATTRIB_IS_PRIVILEGED) !=
+			   !!(h.flags & X86_F_PRIV)) {
+			agree = false;
+			why = "privileged";
 		} else if (!(h.flags & X86_F_SIMD) && zydis_mem_access(b, n, mode) != h.mem) {
 			agree = false;
 			why = "memory access";

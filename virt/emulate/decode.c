@@ -179,7 +179,7 @@ static const struct op map_0f[256] = {
 	/* 28 */ SSE, SSE_ST, SSE, SSE_STM, SSE, SSE, SSE, SSE,
 	/* 30 */ O(A_PRIV | A_SER, 0, 0), O(A_SENS, 0, 0), O(A_PRIV, 0, 0), O(A_SENS, 0, 0),
 		 O(0, 0, X86_CF_SYSCALL), O(A_PRIV, 0, X86_CF_SYSRET), INV,
-		 O(A_NOREAL | A_PRIV, 0, X86_CF_OTHER),
+		 O(A_NOREAL | A_SENS, 0, X86_CF_OTHER),	/* getsec: leaf decides */
 	/* 38 */ INV, INV, INV, INV, X4(INV),
 	/* 40 */ X8(O(A_M | A_R, 0, 0)), X8(O(A_M | A_R, 0, 0)),
 	/* 50 */ SSE_REG, SSE, SSE, SSE, X4(SSE), X8(SSE),
@@ -499,10 +499,11 @@ static u32 grp7_reg(u8 modrm, u8 pfx, enum x86_mode mode, u8 *cf)
 	case 0xc2: case 0xc3:			/* vmlaunch, vmresume */
 		*cf = X86_CF_OTHER;
 		return real ? A_INV : A_PRIV;
+	case 0xd7:				/* enclu: user-level SGX */
+		return real ? A_INV : A_SENS | A_SER;
 	case 0xc0:				/* enclv */
 	case 0xc4:				/* vmxoff */
 	case 0xcf:				/* encls */
-	case 0xd7:				/* enclu */
 	case 0xd8: case 0xda: case 0xdb:	/* vmrun, vmload, vmsave */
 	case 0xdc: case 0xdd: case 0xde:	/* stgi, clgi, skinit */
 	case 0xdf:				/* invlpga */
@@ -917,8 +918,8 @@ static u32 fixup(struct x86_insn *insn, u32 a)
 			return A_MEMONLY | A_PRIV;
 		case 0xd8:	/* Key Locker: aes{enc,dec}wide{128,256}kl */
 			return pfx == MP_F3 ? A_MEMONLY | ((insn->reg & 7) > 3 ? A_INV : 0) : 0;
-		case 0xdc:	/* Key Locker: loadiwkey (reg), aesenc128kl (mem) */
-			return 0;
+		case 0xdc:	/* Key Locker: loadiwkey (reg, CPL0), aesenc128kl (mem) */
+			return pfx == MP_F3 && mod == 3 ? A_PRIV : 0;
 		case 0xdd: case 0xde: case 0xdf:
 			return pfx == MP_F3 ? A_MEMONLY : 0;	/* Key Locker */
 		case 0xfa: case 0xfb:
@@ -1137,7 +1138,7 @@ have_op:
 			} else if (reg == 5 && insn->last_prefix != MP_F3) {
 				ga = A_INV;
 			} else if (reg == 5) {
-				ga = RW | A_PRIV | A_NOREAL;	/* rstorssp */
+				ga = RW | A_NOREAL;	/* rstorssp: any CPL */
 			}
 			break;
 		case G9:
@@ -1159,7 +1160,7 @@ have_op:
 			else if (insn->last_prefix == MP_66)
 				ga = A_R;			/* clwb, clflushopt */
 			else if (insn->last_prefix == MP_F3)
-				ga = reg == 4 ? A_R : RW;	/* ptwrite, clrssbsy */
+				ga = reg == 4 ? A_R : RW | A_PRIV;	/* ptwrite, clrssbsy */
 			break;
 		case GX87:
 			if (!x87_valid(insn->opcode, insn->modrm))
