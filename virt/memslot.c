@@ -6,6 +6,7 @@
  * frames to host pages through them when the guest touches memory.
  */
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include "hyvm.h"
 
@@ -101,8 +102,10 @@ int hyvm_set_memory_slot(struct hyvm_vm *vm, const struct hyvm_memory_slot *req)
 			s = vm->slots[req->slot];
 			ret = -ENOENT;
 			if (s) {
-				vm->slots[req->slot] = NULL;
+				WRITE_ONCE(vm->slots[req->slot], NULL);
 				vm->nr_slots--;
+				/* vCPUs look slots up without the lock. */
+				synchronize_rcu();
 				kfree(s);
 				ret = 0;
 			}
@@ -125,7 +128,8 @@ int hyvm_set_memory_slot(struct hyvm_vm *vm, const struct hyvm_memory_slot *req)
 	s->base_gfn = req->guest_phys >> PAGE_SHIFT;
 	s->npages = req->size >> PAGE_SHIFT;
 	s->hva = req->userspace_addr;
-	vm->slots[req->slot] = s;
+	/* Published whole: vCPUs look slots up without the lock. */
+	smp_store_release(&vm->slots[req->slot], s);
 	vm->nr_slots++;
 out:
 	if (ret)

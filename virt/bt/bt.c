@@ -1,14 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The bt engine's ops table.  Until the engine is built, vcpu_run is NULL
- * and HYVM_RUN fails with EOPNOTSUPP; the probe already tells whether this
- * host could run it.
+ * The bt engine: the software VMM.  It needs no VT-x or AMD-V.  Guests run
+ * in its interpreter (interp.c) today; the translator and the world switch
+ * that run guest code at native speed come on top of it, and the
+ * interpreter stays as their fallback.
  */
-#include "../hyvm.h"
+#include <linux/slab.h>
+#include "bt.h"
 #include "../../arch-x86/cpu_probe.h"
 
+static int bt_vcpu_create(struct hyvm_vcpu *vcpu)
+{
+	struct hyvm_bt_vcpu *bt = kzalloc(sizeof(*bt), GFP_KERNEL_ACCOUNT);
+
+	if (!bt)
+		return -ENOMEM;
+	hyvm_emu_ctx_init(&bt->emu, vcpu);
+	vcpu->engine_priv = bt;
+	return 0;
+}
+
+static void bt_vcpu_free(struct hyvm_vcpu *vcpu)
+{
+	kfree(vcpu->engine_priv);
+	vcpu->engine_priv = NULL;
+}
+
 const struct hyvm_engine_ops hyvm_bt_ops = {
-	.id	= HYVM_ENGINE_BT,
-	.name	= "bt",
-	.probe	= hyvm_probe_bt,
+	.id		= HYVM_ENGINE_BT,
+	.name		= "bt",
+	.probe		= hyvm_probe_bt,
+	.vcpu_create	= bt_vcpu_create,
+	.vcpu_free	= bt_vcpu_free,
+	.vcpu_run	= hyvm_bt_interp_run,
 };

@@ -27,8 +27,21 @@ out=$(vmtool run /nonexistent 2>&1); rc=$?
 make_tiny_guest /tmp/tiny.bin
 out=$(vmtool run --engine bt --mem 1M /tmp/tiny.bin 2>&1); rc=$?
 echo "$out"
-# Until the bt engine exists, run must say so clearly and fail.
-[ $rc = 1 ] && echo "$out" | grep -q "bt engine cannot run guests yet" &&
-	pass vmtool-run-bt-not-yet || fail vmtool-run-bt-not-yet "rc $rc"
+# The debug-exit port decides vmtool's exit status.
+[ $rc = 67 ] && pass vmtool-run-bt-debug-exit || fail vmtool-run-bt-debug-exit "rc $rc"
+printf '\364' >/tmp/hlt.bin		# hlt
+out=$(vmtool run --engine bt --mem 1M /tmp/hlt.bin 2>&1); rc=$?
+[ $rc = 0 ] && pass vmtool-run-bt-hlt || fail vmtool-run-bt-hlt "rc $rc: $out"
+printf '\353\376' >/tmp/loop.bin	# jmp $: stopped by a signal
+vmtool run --engine bt --mem 1M /tmp/loop.bin >/tmp/loop.out 2>&1 &
+p=$!; sleep 1; kill -TERM $p; wait $p; rc=$?
+[ $rc = 1 ] && grep -q 'stopped by signal' /tmp/loop.out && pass vmtool-run-bt-signal ||
+	fail vmtool-run-bt-signal "rc $rc: $(cat /tmp/loop.out)"
+# lidt cs:[8] (limit 0); ud2; then the descriptor: #UD, #DF, shutdown.
+printf '\056\017\001\036\010\000\017\013\000\000\000\000\000\000' >/tmp/ud.bin
+out=$(vmtool run --engine bt --mem 1M /tmp/ud.bin 2>&1); rc=$?
+echo "$out"
+[ $rc = 1 ] && echo "$out" | grep -q 'triple fault' && pass vmtool-run-bt-triple-fault ||
+	fail vmtool-run-bt-triple-fault "rc $rc: $out"
 check live-after-run grep -q 'vms 0' /sys/kernel/debug/hyvm/live
 check vmtool-stat-empty sh -c 'vmtool stat | grep -q "no VMs running"'

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef HYVM_BT_BT_H
+#define HYVM_BT_BT_H
+
+#include "../hyvm.h"
+#include "../emu_env.h"
+
+/**
+ * struct hyvm_bt_vcpu - the bt engine's per-vCPU state
+ * @emu: the interpreter's emulation context (registers are loaded from
+ *	and stored to struct hyvm_vcpu on every HYVM_RUN)
+ * @stat: counters, shown in debugfs
+ */
+struct hyvm_bt_vcpu {
+	struct hyvm_emu_ctx emu;
+	struct {
+		u64 insns;
+		u64 exceptions;
+	} stat;
+};
+
+int hyvm_bt_interp_run(struct hyvm_vcpu *vcpu);
+
+#endif

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The bt engine's interpreter: guest code executed one instruction at a
+ * time by virt/emulate.
+ *
+ * This is the fallback the design keeps for real mode, rare instructions
+ * and single-stepping, and the way bt runs guests until the translator and
+ * the world switch exist: slow, but exact for what the emulator implements
+ * and unable to harm the host, since guest code never executes natively.
+ */
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include "../emu_env.h"
+#include "bt.h"
+
+/* How often the loop looks for signals and the scheduler. */
+#define BT_INTERP_BATCH	1024
+
+/*
+ * Real mode: push FLAGS, CS, IP and vector through the IVT.  Faults while
+ * doing so are a double fault, and one during that a shutdown.
+ */
+static bool bt_deliver_real(struct x86_emu *e, u8 vector)
+{
+	u16 sp = e->gpr[X86_RSP], frame[3];
+	u32 ivt;
+
+	if (vector * 4 + 3 > e->idtr.limit)
+		return false;
+	if (e->ops->read(e, e->idtr.base + vector * 4, &ivt, 4, false))
+		return false;
+	frame[0] = e->rip;
+	frame[1] = e->seg[X86_SEG_CS].sel;
+	frame[2] = e->rflags;
+	sp -= 6;
+	if (e->ops->write(e, e->seg[X86_SEG_SS].base + sp, frame, 6))
+		return false;
+	e->gpr[X86_RSP] = (e->gpr[X86_RSP] & ~0xffffULL) | sp;
+	e->rflags &= ~(X86E_FL_IF | X86E_FL_TF | X86E_FL_AC | X86E_FL_RF);
+	e->seg[X86_SEG_CS].sel = ivt >> 16;
+	e->seg[X86_SEG_CS].base = (ivt >> 16) << 4;
+	e->rip = ivt & 0xffff;
+	return true;
+}
+
+static int bt_exit(struct hyvm_vcpu *vcpu, u32 reason)
+{
+	vcpu->run->exit_reason = reason;
+	return 0;
+}
+
+static int bt_internal(struct hyvm_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
+{
+	struct hyvm_run *run = vcpu->run;
+
+	run->exit_reason = HYVM_EXIT_INTERNAL;
+	run->internal.suberror = suberror;
+	run->internal.ndata = 2;
+	run->internal.data[0] = d0;
+	run->internal.data[1] = d1;
+	return 0;
+}
+
+/* An exception the guest raised: deliver it, or stop the VM. */
+static int bt_exception(struct hyvm_vcpu *vcpu, struct hyvm_emu_ctx *ctx)
+{
+	struct x86_emu *e = &ctx->emu;
+	u8 vector = e->exc.vector;
+
+	if (vector == X86_EXC_PF)
+		e->cr2 = e->exc.cr2;
+	if (e->mode != X86_MODE_REAL || e->vm86)
+		return bt_internal(vcpu, HYVM_INTERNAL_DELIVERY, vector,
+				   e->exc.error) ?: 1;
+	if (bt_deliver_real(e, vector) ||
+	    bt_deliver_real(e, X86_EXC_DF))
+		return -1;
+	vcpu->run->shutdown.rip = e->rip;
+	return bt_exit(vcpu, HYVM_EXIT_SHUTDOWN) ?: 1;
+}
+
+/**
+ * hyvm_bt_interp_run - run the vCPU in the interpreter until it exits
+ * @vcpu: the vCPU; its registers are in vcpu->regs/sregs
+ *
+ * Return: 0 with run->exit_reason set, or -EINTR for a signal.
+ */
+int hyvm_bt_interp_run(struct hyvm_vcpu *vcpu)
+{
+	struct hyvm_bt_vcpu *bt = vcpu->engine_priv;
+	struct hyvm_emu_ctx *ctx = &bt->emu;
+	struct x86_emu *e = &ctx->emu;
+	struct hyvm_run *run = vcpu->run;
+	unsigned long n;
+	int ret = 0;
+
+	hyvm_emu_load(ctx);
+	hyvm_emu_resume(ctx);
+	for (n = 1;; n++) {
+		enum x86_emu_result res;
+
+		if (!(n % BT_INTERP_BATCH)) {
+			if (signal_pending(current)) {
+				run->exit_reason = HYVM_EXIT_INTR;
+				ret = -EINTR;
+				break;
+			}
+			cond_resched();
+		}
+		res = x86_emulate(e);
+		bt->stat.insns++;
+		if (res == X86_EMU_OK) {
+			hyvm_emu_insn_done(ctx);
+			if (ctx->exit_after)
+				break;		/* OUT or MMIO write for userspace */
+			continue;
+		}
+		if (res == X86_EMU_HALT) {
+			/* No interrupt source exists yet to wake a halted vCPU. */
+			hyvm_emu_insn_done(ctx);
+			bt_exit(vcpu, HYVM_EXIT_HLT);
+			break;
+		}
+		if (res == X86_EMU_EXIT) {
+			if (ctx->mem_error) {
+				bt_internal(vcpu, HYVM_INTERNAL_MEMORY, e->rip, 0);
+				ctx->mem_error = false;
+			}
+			break;		/* IN or MMIO read waits for userspace */
+		}
+		if (res == X86_EMU_EXCEPTION) {
+			bt->stat.exceptions++;
+			if (bt_exception(vcpu, ctx) > 0)
+				break;
+			continue;
+		}
+		/* X86_EMU_UNIMPLEMENTED: say which instruction, never guess. */
+		{
+			u64 bytes = 0;
+
+			e->ops->read(e, e->seg[X86_SEG_CS].base + e->rip, &bytes,
+				     sizeof(bytes), true);
+			bt_internal(vcpu, HYVM_INTERNAL_EMULATION,
+				    e->seg[X86_SEG_CS].base + e->rip, bytes);
+			break;
+		}
+	}
+	hyvm_emu_store(ctx);
+	return ret;
+}

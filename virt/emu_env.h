@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The instruction emulator's environment in the kernel: a vCPU's state as
+ * struct x86_emu, guest memory through paging and the memory slots, and
+ * port I/O and MMIO that exit to userspace through struct hyvm_run.
+ */
+#ifndef HYVM_EMU_ENV_H
+#define HYVM_EMU_ENV_H
+
+#include "hyvm.h"
+#include "emulate/emulate.h"
+
+/* run->internal.suberror values */
+#define HYVM_INTERNAL_EMULATION		1	/* instruction not emulated */
+#define HYVM_INTERNAL_DELIVERY		2	/* event delivery not possible */
+#define HYVM_INTERNAL_MEMORY		3	/* guest memory vanished */
+
+struct hyvm_emu_mmio_done {
+	u64 gpa;
+	u8 len;
+	u8 data[8];
+};
+
+/**
+ * struct hyvm_emu_ctx - one vCPU's emulation context
+ * @emu: the emulator's view of the vCPU
+ * @vcpu: the vCPU
+ * @exit_after: an OUT or MMIO write was handed to userspace; leave once
+ *	the instruction completes
+ * @io_wait: an IN waits for userspace: run->io describes it
+ * @mmio_wait: an MMIO read waits for userspace: run->mmio describes it
+ * @done: MMIO reads userspace completed, replayed while the instruction
+ *	that needed them is retried
+ * @io_ready: the IN data is in the run page, for the retried IN
+ * @mem_error: guest memory (its user mapping) was gone
+ * @msr: MSRs the emulator-based engines keep (see emu_env.c)
+ */
+struct hyvm_emu_ctx {
+	struct x86_emu emu;
+	struct hyvm_vcpu *vcpu;
+	bool exit_after, io_wait, io_ready, mmio_wait, mem_error;
+	u8 ndone;
+	struct hyvm_emu_mmio_done done[2];
+	struct {
+		u64 star, lstar, cstar, fmask, kernel_gs_base, tsc_aux, pat;
+		u64 sysenter_cs, sysenter_esp, sysenter_eip;
+		s64 tsc_offset;
+	} msr;
+};
+
+void hyvm_emu_ctx_init(struct hyvm_emu_ctx *ctx, struct hyvm_vcpu *vcpu);
+void hyvm_emu_load(struct hyvm_emu_ctx *ctx);
+void hyvm_emu_store(struct hyvm_emu_ctx *ctx);
+void hyvm_emu_resume(struct hyvm_emu_ctx *ctx);
+void hyvm_emu_insn_done(struct hyvm_emu_ctx *ctx);
+
+#endif
