@@ -57,11 +57,18 @@ typedef int64_t s64;
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
 #define fallthrough		__attribute__((__fallthrough__))
+#ifndef __always_inline
 #define __always_inline		inline __attribute__((__always_inline__))
+#endif
 #define __maybe_unused		__attribute__((__unused__))
-#define WARN_ON_ONCE(x)		({ bool __w = !!(x); if (__w) \
-		fprintf(stderr, "WARN_ON_ONCE(%s) at %s:%d\n", #x, __FILE__, __LINE__); \
-		__w; })
+#define WARN_ON_ONCE(x)	({						\
+	bool __w = !!(x);						\
+									\
+	if (__w)							\
+		fprintf(stderr, "WARN_ON_ONCE(%s) at %s:%d\n", #x,	\
+			__FILE__, __LINE__);				\
+	__w;								\
+})
 #define BUILD_BUG_ON(cond)	_Static_assert(!(cond), #cond)
 #define min(a, b)		((a) < (b) ? (a) : (b))
 #define max(a, b)		((a) > (b) ? (a) : (b))
