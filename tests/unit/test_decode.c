@@ -117,6 +117,7 @@ static const struct known known[] = {
 	K("rdtsc", L64, OK, 2, 0, X86_F_SENSITIVE, 0, 4, 0x0f, 0x31),
 	K("cli", L64, OK, 1, 0, X86_F_IOPL, 0, 4, 0xfa),
 	K("out dx,al", L64, OK, 1, 0, X86_F_IOPL, 0, 1, 0xee),
+	K("rex.w in eax,dx", L64, OK, 2, 0, X86_F_IOPL, 0, 4, 0x48, 0xed),
 	K("rep movsb", L64, OK, 2, 0, X86_F_STRING | X86_P_REP, 0, 1, 0xf3, 0xa4),
 	K("hlt", L64, OK, 1, 0, X86_F_PRIV, 0, 4, 0xf4),
 	K("fs mov", L64, OK, 9, 0, X86_P_SEG | X86_F_MEM, X86_MEM_R, 8,

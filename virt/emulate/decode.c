@@ -1316,6 +1316,8 @@ have_op:
 		insn->seg = insn->seg_override;
 	if (a & A_B)
 		insn->opsize = 1;
+	else if ((a & A_IOPL) && insn->opsize == 8)
+		insn->opsize = 4;	/* in, out, ins, outs: at most 32 bits */
 	if (insn->flags & X86_F_MEM)
 		insn->mem = ((a & A_R) ? X86_MEM_R : 0) | ((a & A_W) ? X86_MEM_W : 0);
 
