@@ -31,4 +31,5 @@ mkdir -p "$stage/modules" "$stage/bin" "$stage/plan"
 cp "$src"/*.ko "$stage/modules/"
 cp "$top/tools/vmtool/vmtool" "$build"/bin/* "$stage/bin/"
 cp "$top"/tests/sandbox/plan/* "$stage/plan/"
+make -s -C "$top/tests/guests/svm-smoke" O="$stage/guests/svm-smoke" >&2
 echo "$stage"

@@ -55,6 +55,9 @@ static int vcpu_stats_show(struct seq_file *m, void *unused)
 	for (i = 1; i < HYVM_EXIT_REASON_MAX; i++)
 		seq_printf(m, "exit_%s %llu\n", hyvm_exit_reason_names[i],
 			   READ_ONCE(vcpu->stat.exits[i]));
+	for (i = 0; i < HYVM_HWX_MAX; i++)
+		seq_printf(m, "hwexit_%s %llu\n", hyvm_hw_exit_names[i],
+			   READ_ONCE(vcpu->stat.hw_exits[i]));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vcpu_stats);

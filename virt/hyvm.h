@@ -67,11 +67,33 @@ struct hyvm_vm_stat {
 	u64 slot_rejects;
 };
 
+/*
+ * Hardware exits by kind, the same for every hardware engine: counted per
+ * vCPU (debugfs "hwexit_<name>") and traced (hyvm_exit); names in exit_io.c.
+ */
+enum hyvm_hw_exit {
+	HYVM_HWX_INTR,		/* host interrupt, NMI or SMI */
+	HYVM_HWX_CPUID,
+	HYVM_HWX_HLT,
+	HYVM_HWX_IO,
+	HYVM_HWX_MSR,
+	HYVM_HWX_NPF,		/* nested (two-dimensional) page fault */
+	HYVM_HWX_SHUTDOWN,
+	HYVM_HWX_EXCEPTION,	/* an intercepted guest exception */
+	HYVM_HWX_UD,		/* an instruction the guest gets #UD/#GP for */
+	HYVM_HWX_CACHE,		/* invd, wbinvd */
+	HYVM_HWX_FAIL,		/* the hardware refused the guest state */
+	HYVM_HWX_OTHER,
+	HYVM_HWX_MAX
+};
+extern const char *const hyvm_hw_exit_names[HYVM_HWX_MAX];
+
 /* Per-vCPU counters shown in debugfs; names in stats.c. */
 struct hyvm_vcpu_stat {
 	u64 runs;
 	u64 signal_exits;
 	u64 exits[HYVM_EXIT_REASON_MAX];
+	u64 hw_exits[HYVM_HWX_MAX];
 };
 
 struct hyvm_vm {

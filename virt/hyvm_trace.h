@@ -81,6 +81,40 @@ TRACE_EVENT(hyvm_run_exit,
 		  __entry->ret)
 );
 
+/* One hardware exit: @code is the engine's own exit code (SVM or VMX). */
+TRACE_EVENT(hyvm_exit,
+	TP_PROTO(u32 vm_id, u32 vcpu_id, u32 kind, u32 code, u64 rip,
+		 u64 info1, u64 info2),
+	TP_ARGS(vm_id, vcpu_id, kind, code, rip, info1, info2),
+	TP_STRUCT__entry(
+		__field(u32, vm_id)
+		__field(u32, vcpu_id)
+		__field(u32, kind)
+		__field(u32, code)
+		__field(u64, rip)
+		__field(u64, info1)
+		__field(u64, info2)
+	),
+	TP_fast_assign(
+		__entry->vm_id = vm_id;
+		__entry->vcpu_id = vcpu_id;
+		__entry->kind = kind;
+		__entry->code = code;
+		__entry->rip = rip;
+		__entry->info1 = info1;
+		__entry->info2 = info2;
+	),
+	TP_printk("vm %u vcpu %u %s code 0x%x rip 0x%llx info 0x%llx 0x%llx",
+		  __entry->vm_id, __entry->vcpu_id,
+		  __print_symbolic(__entry->kind, { 0, "intr" }, { 1, "cpuid" },
+				   { 2, "hlt" }, { 3, "io" }, { 4, "msr" },
+				   { 5, "npf" }, { 6, "shutdown" },
+				   { 7, "exception" }, { 8, "ud" },
+				   { 9, "cache" }, { 10, "fail" },
+				   { 11, "other" }),
+		  __entry->code, __entry->rip, __entry->info1, __entry->info2)
+);
+
 #endif /* HYVM_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

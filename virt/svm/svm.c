@@ -1,14 +1,956 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The svm engine's ops table.  Until the engine is built, vcpu_run is NULL
- * and HYVM_RUN fails with EOPNOTSUPP; the probe already tells whether this
- * host could run it.
+ * The svm engine: AMD-V, with nested paging (npt=1).
+ *
+ * SVM is switched on per CPU (EFER.SVME and a host save area in
+ * VM_HSAVE_PA) while at least one svm VM exists, and off again with the
+ * last one, so that another hypervisor (kvm_amd does the same) can use the
+ * CPUs when hyvm has no VMs.  If another hypervisor already has EFER.SVME
+ * set, VM creation fails with EBUSY and says why.
+ *
+ * Each vCPU has a VMCB.  Its registers live in struct hyvm_vcpu between
+ * HYVM_RUN calls and are loaded into the VMCB at the start of each run and
+ * stored back at its end.  The run loop enters the guest with host
+ * interrupts intercepted (a host interrupt ends guest execution at once and
+ * is then taken in host context), honours rescheduling and signals between
+ * entries, and hands the guest's FPU state over with the kernel's guest-FPU
+ * API.  Exits are dispatched through a table; what they mean for the guest
+ * (CPUID, MSRs, I/O, HLT) is decided by the handlers shared with the other
+ * engines (virt/exit.h).
  */
-#include "../hyvm.h"
+#define pr_fmt(fmt) KBUILD_MODNAME ": svm: " fmt
+
+#include <linux/cpu.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/percpu.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <asm/debugreg.h>
+#include <asm/io.h>
+#include <asm/fpu/api.h>
+#include <asm/msr.h>
+#include <asm/processor.h>
+#include <asm/svm.h>
+#include <asm/trapnr.h>
+#include "svm.h"
 #include "../../arch-x86/cpu_probe.h"
 
+static bool npt = true;
+module_param(npt, bool, 0644);
+MODULE_PARM_DESC(npt, "svm: nested paging (1) or shadow paging (0) for new VMs");
+
+#define CPUID_8000000A_EDX_NPT		BIT(0)
+#define CPUID_8000000A_EDX_NRIPS	BIT(3)
+
+#define IOPM_ORDER	2	/* 12 KB used */
+#define MSRPM_ORDER	1	/* 8 KB */
+
+#define HYVM_DR6_INIT	0xffff0ff0ULL
+#define HYVM_DR7_INIT	0x400ULL
+
+/* EFER bits a guest may write; SVME is forced on and hidden. */
+#define HYVM_GUEST_EFER	(EFER_SCE | EFER_LME | EFER_NX | EFER_FFXSR)
+
+struct hyvm_svm_cpu {
+	struct page *hsave;		/* VM_HSAVE_PA */
+	struct page *host_save;		/* host state for VMSAVE/VMLOAD */
+	bool enabled;			/* hyvm set EFER.SVME here */
+	u32 next_asid;
+	u64 asid_gen;
+};
+
+static DEFINE_PER_CPU(struct hyvm_svm_cpu, hyvm_svm_cpus);
+static DEFINE_MUTEX(hyvm_svm_lock);	/* the fields below */
+static unsigned int hyvm_svm_users;	/* svm VMs that exist */
+static atomic_t hyvm_svm_busy_cpus;
+static u32 hyvm_svm_max_asid;
+static bool hyvm_svm_nrips;
+static struct page *hyvm_svm_iopm;
+static struct page *hyvm_svm_msrpm;
+
+/* ---- per-CPU enable ---- */
+
+/*
+ * Enable SVM on this CPU.  Runs with interrupts off, from on_each_cpu()
+ * or from the run loop on a CPU that came online later.
+ */
+static int svm_cpu_enable(void)
+{
+	struct hyvm_svm_cpu *c = this_cpu_ptr(&hyvm_svm_cpus);
+	u64 efer;
+
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME)
+		return c->enabled ? 0 : -EBUSY;
+	if (!c->hsave || !c->host_save)
+		return -ENOMEM;
+	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(c->hsave));
+	wrmsrl(MSR_EFER, efer | EFER_SVME);
+	c->enabled = true;
+	/* Start a new ASID generation: the first VMRUN flushes all ASIDs. */
+	c->asid_gen++;
+	c->next_asid = hyvm_svm_max_asid + 1;
+	return 0;
+}
+
+static void svm_cpu_enable_ipi(void *unused)
+{
+	if (svm_cpu_enable())
+		atomic_inc(&hyvm_svm_busy_cpus);
+}
+
+static void svm_cpu_disable_ipi(void *unused)
+{
+	struct hyvm_svm_cpu *c = this_cpu_ptr(&hyvm_svm_cpus);
+	u64 efer;
+
+	if (!c->enabled)
+		return;
+	rdmsrl(MSR_EFER, efer);
+	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
+	wrmsrl(MSR_VM_HSAVE_PA, 0);
+	c->enabled = false;
+}
+
+static void svm_free_cpu_pages(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct hyvm_svm_cpu *c = per_cpu_ptr(&hyvm_svm_cpus, cpu);
+
+		if (c->hsave)
+			__free_page(c->hsave);
+		if (c->host_save)
+			__free_page(c->host_save);
+		c->hsave = NULL;
+		c->host_save = NULL;
+		c->enabled = false;
+	}
+	if (hyvm_svm_iopm)
+		__free_pages(hyvm_svm_iopm, IOPM_ORDER);
+	if (hyvm_svm_msrpm)
+		__free_pages(hyvm_svm_msrpm, MSRPM_ORDER);
+	hyvm_svm_iopm = NULL;
+	hyvm_svm_msrpm = NULL;
+}
+
+/* Let the guest reach an MSR directly: clear its read and write bits. */
+static void svm_msrpm_allow(u8 *pm, u32 msr)
+{
+	u32 base, off;
+
+	if (msr < 0x2000) {
+		base = 0;
+		off = 0;
+	} else if (msr - 0xc0000000 < 0x2000) {
+		base = 0xc0000000;
+		off = 0x800;
+	} else {
+		base = 0xc0010000;
+		off = 0x1000;
+	}
+	off = off * 8 + (msr - base) * 2;
+	pm[off / 8] &= ~(3 << (off % 8));
+}
+
+static int svm_alloc_global(void)
+{
+	/*
+	 * MSRs that VMLOAD/VMSAVE switch (or that VMRUN loads from the
+	 * VMCB) hold the guest's value while it runs: the guest may access
+	 * them without an exit.  Every other MSR and every port exits.
+	 */
+	static const u32 direct[] = {
+		MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_STAR,
+		MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_IA32_SYSENTER_CS,
+		MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	};
+	unsigned int i;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct hyvm_svm_cpu *c = per_cpu_ptr(&hyvm_svm_cpus, cpu);
+
+		c->hsave = alloc_pages_node(cpu_to_node(cpu),
+					    GFP_KERNEL | __GFP_ZERO, 0);
+		c->host_save = alloc_pages_node(cpu_to_node(cpu),
+						GFP_KERNEL | __GFP_ZERO, 0);
+		if (!c->hsave || !c->host_save)
+			return -ENOMEM;
+	}
+	hyvm_svm_iopm = alloc_pages(GFP_KERNEL, IOPM_ORDER);
+	hyvm_svm_msrpm = alloc_pages(GFP_KERNEL, MSRPM_ORDER);
+	if (!hyvm_svm_iopm || !hyvm_svm_msrpm)
+		return -ENOMEM;
+	memset(page_address(hyvm_svm_iopm), 0xff, PAGE_SIZE << IOPM_ORDER);
+	memset(page_address(hyvm_svm_msrpm), 0xff, PAGE_SIZE << MSRPM_ORDER);
+	for (i = 0; i < ARRAY_SIZE(direct); i++)
+		svm_msrpm_allow(page_address(hyvm_svm_msrpm), direct[i]);
+	return 0;
+}
+
+/*
+ * First svm VM: allocate the per-CPU areas and enable SVM on every online
+ * CPU.  Fails with -EBUSY, undoing everything, if another hypervisor holds
+ * SVM on any CPU.
+ */
+static int svm_get(void)
+{
+	int ret = 0;
+
+	mutex_lock(&hyvm_svm_lock);
+	if (hyvm_svm_users++)
+		goto out;
+	hyvm_svm_max_asid = cpuid_ebx(0x8000000a) - 1;
+	hyvm_svm_nrips = cpuid_edx(0x8000000a) & CPUID_8000000A_EDX_NRIPS;
+	ret = svm_alloc_global();
+	if (ret)
+		goto err;
+	atomic_set(&hyvm_svm_busy_cpus, 0);
+	cpus_read_lock();
+	on_each_cpu(svm_cpu_enable_ipi, NULL, 1);
+	if (atomic_read(&hyvm_svm_busy_cpus)) {
+		on_each_cpu(svm_cpu_disable_ipi, NULL, 1);
+		cpus_read_unlock();
+		pr_warn("another hypervisor has SVM enabled (EFER.SVME) on %d CPUs: svm VMs are refused until it lets go\n",
+			atomic_read(&hyvm_svm_busy_cpus));
+		ret = -EBUSY;
+		goto err;
+	}
+	cpus_read_unlock();
+	goto out;
+err:
+	svm_free_cpu_pages();
+	hyvm_svm_users--;
+out:
+	mutex_unlock(&hyvm_svm_lock);
+	return ret;
+}
+
+/* Last svm VM gone: SVM off everywhere, areas freed. */
+static void svm_put(void)
+{
+	mutex_lock(&hyvm_svm_lock);
+	if (!--hyvm_svm_users) {
+		cpus_read_lock();
+		on_each_cpu(svm_cpu_disable_ipi, NULL, 1);
+		cpus_read_unlock();
+		svm_free_cpu_pages();
+	}
+	mutex_unlock(&hyvm_svm_lock);
+}
+
+/*
+ * The probe of arch-x86 sees EFER.SVME set while hyvm itself has svm VMs:
+ * that is not another hypervisor.
+ */
+static int svm_probe(struct hyvm_engine_info *info)
+{
+	int ret = hyvm_probe_svm(info);
+
+	if (ret == -EBUSY && READ_ONCE(hyvm_svm_users)) {
+		memset(info->reason, 0, sizeof(info->reason));
+		if (cpuid_edx(0x8000000a) & CPUID_8000000A_EDX_NPT)
+			info->features |= HYVM_ENGINE_F_TDP;
+		if (cpuid_ebx(0x8000000a) > 1)
+			info->features |= HYVM_ENGINE_F_VPID;
+		snprintf(info->reason, sizeof(info->reason), "AMD-V%s%s",
+			 info->features & HYVM_ENGINE_F_TDP ? " with NPT" : "",
+			 info->features & HYVM_ENGINE_F_VPID ? ", ASIDs" : "");
+		ret = 0;
+	}
+	return ret;
+}
+
+/* ---- VMs ---- */
+
+static int svm_vm_init(struct hyvm_vm *vm)
+{
+	struct hyvm_svm_vm *svm;
+	int ret;
+
+	if (!READ_ONCE(npt)) {
+		pr_warn_ratelimited("npt=0 (shadow paging) is not implemented yet: load hyvm with npt=1\n");
+		return -EOPNOTSUPP;
+	}
+	if (!(cpuid_edx(0x8000000a) & CPUID_8000000A_EDX_NPT)) {
+		pr_warn_ratelimited("this CPU has no nested paging (NPT), and shadow paging is not implemented yet\n");
+		return -EOPNOTSUPP;
+	}
+	svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
+	if (!svm)
+		return -ENOMEM;
+	svm->npt = true;
+	ret = hyvm_npt_init(&svm->npt_tables);
+	if (ret)
+		goto err_free;
+	ret = svm_get();
+	if (ret)
+		goto err_npt;
+	vm->engine_priv = svm;
+	return 0;
+
+err_npt:
+	hyvm_npt_destroy(&svm->npt_tables, vm->mm);
+err_free:
+	kfree(svm);
+	return ret;
+}
+
+static void svm_vm_destroy(struct hyvm_vm *vm)
+{
+	struct hyvm_svm_vm *svm = vm->engine_priv;
+
+	if (!svm)
+		return;
+	hyvm_npt_destroy(&svm->npt_tables, vm->mm);
+	kfree(svm);
+	vm->engine_priv = NULL;
+	svm_put();
+}
+
+/* ---- vCPUs ---- */
+
+static void svm_set_intercept(struct vmcb_control_area *c, u32 bit)
+{
+	c->intercepts[bit / 32] |= BIT(bit % 32);
+}
+
+static void svm_init_vmcb(struct hyvm_svm_vcpu *sv, struct hyvm_svm_vm *svm)
+{
+	static const u32 intercepts[] = {
+		INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_CPUID,
+		INTERCEPT_HLT, INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT,
+		INTERCEPT_SHUTDOWN, INTERCEPT_INVD, INTERCEPT_WBINVD,
+		INTERCEPT_RDPMC, INTERCEPT_INVLPGA, INTERCEPT_VMRUN,
+		INTERCEPT_VMMCALL, INTERCEPT_VMLOAD, INTERCEPT_VMSAVE,
+		INTERCEPT_STGI, INTERCEPT_CLGI, INTERCEPT_SKINIT,
+		INTERCEPT_MONITOR, INTERCEPT_MWAIT, INTERCEPT_MWAIT_COND,
+		INTERCEPT_XSETBV, INTERCEPT_RDPRU,
+		/*
+		 * #DB and #AC can be raised again by their own delivery,
+		 * looping inside the CPU without ever opening an interrupt
+		 * window: intercept them so that the host keeps the CPU.
+		 */
+		INTERCEPT_EXCEPTION_OFFSET + DB_VECTOR,
+		INTERCEPT_EXCEPTION_OFFSET + AC_VECTOR,
+	};
+	struct vmcb_control_area *c = &sv->vmcb->control;
+	struct vmcb_save_area *s = &sv->vmcb->save;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
+		svm_set_intercept(c, intercepts[i]);
+	c->iopm_base_pa = page_to_phys(hyvm_svm_iopm);
+	c->msrpm_base_pa = page_to_phys(hyvm_svm_msrpm);
+	/* Guest IF and TPR are virtual: the guest cannot mask host IRQs. */
+	c->int_ctl = V_INTR_MASKING_MASK;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = hyvm_npt_root_pa(&svm->npt_tables);
+	s->dr6 = HYVM_DR6_INIT;
+	s->dr7 = HYVM_DR7_INIT;
+}
+
+static int svm_vcpu_create(struct hyvm_vcpu *vcpu)
+{
+	struct hyvm_svm_vm *svm = vcpu->vm->engine_priv;
+	struct hyvm_svm_vcpu *sv;
+	struct page *page;
+
+	BUILD_BUG_ON(offsetof(struct hyvm_svm_gprs, rbx) != 0);
+	BUILD_BUG_ON(offsetof(struct hyvm_svm_gprs, rbp) != 40);
+	BUILD_BUG_ON(offsetof(struct hyvm_svm_gprs, r8) != 48);
+	BUILD_BUG_ON(offsetof(struct hyvm_svm_gprs, r15) != 104);
+
+	sv = kzalloc(sizeof(*sv), GFP_KERNEL_ACCOUNT);
+	if (!sv)
+		return -ENOMEM;
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!page)
+		goto err_sv;
+	if (!fpu_alloc_guest_fpstate(&sv->fpu))
+		goto err_page;
+	sv->vmcb = page_address(page);
+	sv->vmcb_pa = page_to_phys(page);
+	sv->asid_cpu = -1;
+	hyvm_msr_reset(&sv->msrs);
+	svm_init_vmcb(sv, svm);
+	vcpu->engine_priv = sv;
+	return 0;
+
+err_page:
+	__free_page(page);
+err_sv:
+	kfree(sv);
+	return -ENOMEM;
+}
+
+static void svm_vcpu_free(struct hyvm_vcpu *vcpu)
+{
+	struct hyvm_svm_vcpu *sv = vcpu->engine_priv;
+
+	if (!sv)
+		return;
+	fpu_free_guest_fpstate(&sv->fpu);
+	__free_page(virt_to_page(sv->vmcb));
+	kfree(sv);
+	vcpu->engine_priv = NULL;
+}
+
+/* ---- guest state: struct hyvm_vcpu <-> VMCB ---- */
+
+static void seg_to_vmcb(struct vmcb_seg *v, const struct hyvm_segment *s)
+{
+	v->selector = s->selector;
+	v->base = s->base;
+	v->limit = s->limit;
+	if (s->unusable || !s->present) {
+		v->attrib = 0;
+		return;
+	}
+	v->attrib = (s->type & SVM_SELECTOR_TYPE_MASK) |
+		    (s->s ? SVM_SELECTOR_S_MASK : 0) |
+		    ((s->dpl & 3) << SVM_SELECTOR_DPL_SHIFT) |
+		    SVM_SELECTOR_P_MASK |
+		    (s->avl ? SVM_SELECTOR_AVL_MASK : 0) |
+		    (s->l ? SVM_SELECTOR_L_MASK : 0) |
+		    (s->db ? SVM_SELECTOR_DB_MASK : 0) |
+		    (s->g ? SVM_SELECTOR_G_MASK : 0);
+}
+
+static void seg_from_vmcb(struct hyvm_segment *s, const struct vmcb_seg *v)
+{
+	u16 a = v->attrib;
+
+	memset(s, 0, sizeof(*s));
+	s->selector = v->selector;
+	s->base = v->base;
+	s->limit = v->limit;
+	s->type = a & SVM_SELECTOR_TYPE_MASK;
+	s->s = !!(a & SVM_SELECTOR_S_MASK);
+	s->dpl = (a & SVM_SELECTOR_DPL_MASK) >> SVM_SELECTOR_DPL_SHIFT;
+	s->present = !!(a & SVM_SELECTOR_P_MASK);
+	s->avl = !!(a & SVM_SELECTOR_AVL_MASK);
+	s->l = !!(a & SVM_SELECTOR_L_MASK);
+	s->db = !!(a & SVM_SELECTOR_DB_MASK);
+	s->g = !!(a & SVM_SELECTOR_G_MASK);
+	s->unusable = !s->present;
+}
+
+static void svm_load_state(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	const struct hyvm_sregs *sr = &vcpu->sregs;
+	const struct hyvm_regs *r = &vcpu->regs;
+	struct vmcb_save_area *s = &sv->vmcb->save;
+	struct vmcb_control_area *c = &sv->vmcb->control;
+
+	seg_to_vmcb(&s->cs, &sr->cs);
+	seg_to_vmcb(&s->ds, &sr->ds);
+	seg_to_vmcb(&s->es, &sr->es);
+	seg_to_vmcb(&s->fs, &sr->fs);
+	seg_to_vmcb(&s->gs, &sr->gs);
+	seg_to_vmcb(&s->ss, &sr->ss);
+	seg_to_vmcb(&s->tr, &sr->tr);
+	seg_to_vmcb(&s->ldtr, &sr->ldt);
+	s->gdtr.base = sr->gdt.base;
+	s->gdtr.limit = sr->gdt.limit;
+	s->idtr.base = sr->idt.base;
+	s->idtr.limit = sr->idt.limit;
+	s->cr0 = sr->cr0;
+	s->cr2 = sr->cr2;
+	s->cr3 = sr->cr3;
+	s->cr4 = sr->cr4;
+	s->efer = (sr->efer & (HYVM_GUEST_EFER | EFER_LMA)) | EFER_SVME;
+	if (!(sr->cr0 & X86_CR0_PE))
+		s->cpl = 0;
+	else if (r->rflags & X86_EFLAGS_VM)
+		s->cpl = 3;
+	else
+		s->cpl = sr->ss.dpl & 3;
+	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | (sr->cr8 & V_TPR_MASK);
+	s->g_pat = sv->msrs.pat;
+
+	s->rax = r->rax;
+	s->rsp = r->rsp;
+	s->rip = r->rip;
+	s->rflags = r->rflags;
+	sv->gprs.rbx = r->rbx;
+	sv->gprs.rcx = r->rcx;
+	sv->gprs.rdx = r->rdx;
+	sv->gprs.rsi = r->rsi;
+	sv->gprs.rdi = r->rdi;
+	sv->gprs.rbp = r->rbp;
+	sv->gprs.r8 = r->r8;
+	sv->gprs.r9 = r->r9;
+	sv->gprs.r10 = r->r10;
+	sv->gprs.r11 = r->r11;
+	sv->gprs.r12 = r->r12;
+	sv->gprs.r13 = r->r13;
+	sv->gprs.r14 = r->r14;
+	sv->gprs.r15 = r->r15;
+	/* Registers may have changed under any cached VMCB state. */
+	c->clean = 0;
+}
+
+static void svm_store_state(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	struct hyvm_sregs *sr = &vcpu->sregs;
+	struct hyvm_regs *r = &vcpu->regs;
+	const struct vmcb_save_area *s = &sv->vmcb->save;
+
+	seg_from_vmcb(&sr->cs, &s->cs);
+	seg_from_vmcb(&sr->ds, &s->ds);
+	seg_from_vmcb(&sr->es, &s->es);
+	seg_from_vmcb(&sr->fs, &s->fs);
+	seg_from_vmcb(&sr->gs, &s->gs);
+	seg_from_vmcb(&sr->ss, &s->ss);
+	seg_from_vmcb(&sr->tr, &s->tr);
+	seg_from_vmcb(&sr->ldt, &s->ldtr);
+	/* The hardware keeps CS usable whatever its P bit says. */
+	sr->cs.unusable = 0;
+	sr->gdt.base = s->gdtr.base;
+	sr->gdt.limit = s->gdtr.limit;
+	sr->idt.base = s->idtr.base;
+	sr->idt.limit = s->idtr.limit;
+	sr->cr0 = s->cr0;
+	sr->cr2 = s->cr2;
+	sr->cr3 = s->cr3;
+	sr->cr4 = s->cr4;
+	sr->efer = s->efer & ~EFER_SVME;
+	sr->cr8 = sv->vmcb->control.int_ctl & V_TPR_MASK;
+
+	r->rax = s->rax;
+	r->rsp = s->rsp;
+	r->rip = s->rip;
+	r->rflags = s->rflags;
+	r->rbx = sv->gprs.rbx;
+	r->rcx = sv->gprs.rcx;
+	r->rdx = sv->gprs.rdx;
+	r->rsi = sv->gprs.rsi;
+	r->rdi = sv->gprs.rdi;
+	r->rbp = sv->gprs.rbp;
+	r->r8 = sv->gprs.r8;
+	r->r9 = sv->gprs.r9;
+	r->r10 = sv->gprs.r10;
+	r->r11 = sv->gprs.r11;
+	r->r12 = sv->gprs.r12;
+	r->r13 = sv->gprs.r13;
+	r->r14 = sv->gprs.r14;
+	r->r15 = sv->gprs.r15;
+}
+
+/* ---- exits ---- */
+
+/* What a handler tells the run loop. */
+enum {
+	SVM_RESUME = 1,		/* enter the guest again */
+	SVM_USER = 0,		/* return to userspace, run->exit_reason set */
+};
+
+static void svm_skip(struct hyvm_svm_vcpu *sv, unsigned int len)
+{
+	struct vmcb *vmcb = sv->vmcb;
+
+	if (hyvm_svm_nrips && vmcb->control.next_rip)
+		vmcb->save.rip = vmcb->control.next_rip;
+	else
+		vmcb->save.rip += len;
+	/* A completed instruction ends any sti or mov-ss shadow. */
+	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+}
+
+/* Queue an exception for the next entry; real mode has no error codes. */
+static void svm_inject(struct hyvm_svm_vcpu *sv, u8 vector, bool has_err,
+		       u32 err)
+{
+	struct vmcb_control_area *c = &sv->vmcb->control;
+
+	c->event_inj = vector | SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT;
+	c->event_inj_err = 0;
+	if (has_err && (sv->vmcb->save.cr0 & X86_CR0_PE)) {
+		c->event_inj |= SVM_EVTINJ_VALID_ERR;
+		c->event_inj_err = err;
+	}
+}
+
+struct svm_exit {
+	int (*handler)(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv);
+	u8 kind;		/* enum hyvm_hw_exit */
+};
+
+static int svm_exit_resume(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	/* The host interrupt or NMI was taken when interrupts came back on. */
+	return SVM_RESUME;
+}
+
+static int svm_exit_cpuid(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	struct vmcb_save_area *s = &sv->vmcb->save;
+	u32 out[4];
+
+	hyvm_cpuid(vcpu, s->rax, sv->gprs.rcx, out);
+	s->rax = out[0];
+	sv->gprs.rbx = out[1];
+	sv->gprs.rcx = out[2];
+	sv->gprs.rdx = out[3];
+	svm_skip(sv, 2);
+	return SVM_RESUME;
+}
+
+static int svm_exit_hlt(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	/*
+	 * Nothing in the kernel can interrupt the guest yet (no local APIC),
+	 * so HLT always goes to userspace, past the instruction.
+	 */
+	svm_skip(sv, 1);
+	hyvm_exit_hlt(vcpu);
+	return SVM_USER;
+}
+
+static int svm_exit_ioio(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	struct vmcb *vmcb = sv->vmcb;
+	u64 info = vmcb->control.exit_info_1;
+	bool in = info & SVM_IOIO_TYPE_MASK;
+	u16 port = info >> 16;
+	u8 size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
+
+	if (info & SVM_IOIO_STR_MASK) {
+		hyvm_exit_internal(vcpu, HYVM_INTERNAL_STRING_IO, port, info);
+		return SVM_USER;
+	}
+	if (size != 1 && size != 2 && size != 4) {
+		hyvm_exit_internal(vcpu, HYVM_INTERNAL_UNKNOWN_EXIT,
+				   SVM_EXIT_IOIO, info);
+		return SVM_USER;
+	}
+	hyvm_exit_io(vcpu, in, port, size, vmcb->save.rax);
+	/* EXITINFO2 is the next RIP, with or without NRIPS. */
+	if (in) {
+		sv->io_in_pending = true;
+		sv->io_in_size = size;
+		sv->io_in_next_rip = vmcb->control.exit_info_2;
+	} else {
+		vmcb->save.rip = vmcb->control.exit_info_2;
+	}
+	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return SVM_USER;
+}
+
+static int svm_exit_msr(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	struct vmcb_save_area *s = &sv->vmcb->save;
+	bool write = sv->vmcb->control.exit_info_1;
+	u32 msr = sv->gprs.rcx;
+	u64 val;
+	int ret;
+
+	if (write) {
+		val = (u32)s->rax | (sv->gprs.rdx << 32);
+		if (msr == MSR_EFER) {
+			ret = -EPERM;
+			/* LME may change only while paging is off. */
+			if (!(val & ~(u64)(HYVM_GUEST_EFER | EFER_LMA)) &&
+			    (!(s->cr0 & X86_CR0_PG) ||
+			     !((val ^ s->efer) & EFER_LME))) {
+				s->efer = (val & HYVM_GUEST_EFER) |
+					  (s->efer & EFER_LMA) | EFER_SVME;
+				ret = 0;
+			}
+		} else {
+			ret = hyvm_msr_set(vcpu, &sv->msrs, msr, val);
+			if (!ret && msr == MSR_IA32_CR_PAT)
+				s->g_pat = val;
+		}
+	} else if (msr == MSR_EFER) {
+		val = s->efer & ~EFER_SVME;
+		ret = 0;
+	} else {
+		ret = hyvm_msr_get(vcpu, &sv->msrs, msr, &val);
+	}
+	if (ret) {
+		svm_inject(sv, GP_VECTOR, true, 0);
+		return SVM_RESUME;
+	}
+	if (!write) {
+		s->rax = (u32)val;
+		sv->gprs.rdx = val >> 32;
+	}
+	svm_skip(sv, 2);
+	return SVM_RESUME;
+}
+
+static int svm_exit_npf(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	struct hyvm_svm_vm *svm = vcpu->vm->engine_priv;
+	u64 err = sv->vmcb->control.exit_info_1;
+	u64 gpa = sv->vmcb->control.exit_info_2;
+	bool mmio;
+	int ret;
+
+	ret = hyvm_npt_map(vcpu->vm, &svm->npt_tables, gpa,
+			   err & BIT_ULL(1), &mmio);
+	if (ret) {
+		hyvm_exit_internal(vcpu, HYVM_INTERNAL_MEMORY, gpa, ret);
+		return ret;
+	}
+	if (mmio) {
+		/* Device emulation in the kernel or userspace comes later. */
+		hyvm_exit_internal(vcpu, HYVM_INTERNAL_MMIO, gpa, err);
+		return SVM_USER;
+	}
+	return SVM_RESUME;
+}
+
+static int svm_exit_shutdown(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	/*
+	 * Triple fault.  The VMCB's guest state is undefined after it: the
+	 * vCPU is dead, and every later HYVM_RUN says so again.
+	 */
+	sv->shutdown = true;
+	hyvm_exit_shutdown(vcpu, sv->vmcb->save.rip);
+	return SVM_USER;
+}
+
+static int svm_exit_ud(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	/* SVM instructions, MONITOR/MWAIT, XSETBV: hidden from the guest. */
+	svm_inject(sv, UD_VECTOR, false, 0);
+	return SVM_RESUME;
+}
+
+static int svm_exit_gp(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	/* RDPMC: no performance counters for the guest. */
+	svm_inject(sv, GP_VECTOR, true, 0);
+	return SVM_RESUME;
+}
+
+static int svm_exit_cache(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	/*
+	 * INVD would throw away host data in the caches; WBINVD costs the
+	 * whole machine.  Guest memory is ordinary host memory: both are
+	 * no-ops for the guest.
+	 */
+	svm_skip(sv, 2);
+	return SVM_RESUME;
+}
+
+static int svm_exit_excp(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	u8 vector = sv->vmcb->control.exit_code - SVM_EXIT_EXCP_BASE;
+
+	/* #DB and #AC are intercepted only to keep the CPU: pass them on. */
+	svm_inject(sv, vector, vector == AC_VECTOR, 0);
+	return SVM_RESUME;
+}
+
+static const struct svm_exit svm_exits[] = {
+	[SVM_EXIT_INTR]		= { svm_exit_resume, HYVM_HWX_INTR },
+	[SVM_EXIT_NMI]		= { svm_exit_resume, HYVM_HWX_INTR },
+	[SVM_EXIT_SMI]		= { svm_exit_resume, HYVM_HWX_INTR },
+	[SVM_EXIT_CPUID]	= { svm_exit_cpuid, HYVM_HWX_CPUID },
+	[SVM_EXIT_HLT]		= { svm_exit_hlt, HYVM_HWX_HLT },
+	[SVM_EXIT_IOIO]		= { svm_exit_ioio, HYVM_HWX_IO },
+	[SVM_EXIT_MSR]		= { svm_exit_msr, HYVM_HWX_MSR },
+	[SVM_EXIT_SHUTDOWN]	= { svm_exit_shutdown, HYVM_HWX_SHUTDOWN },
+	[SVM_EXIT_INVD]		= { svm_exit_cache, HYVM_HWX_CACHE },
+	[SVM_EXIT_WBINVD]	= { svm_exit_cache, HYVM_HWX_CACHE },
+	[SVM_EXIT_RDPMC]	= { svm_exit_gp, HYVM_HWX_UD },
+	[SVM_EXIT_INVLPGA]	= { svm_exit_ud, HYVM_HWX_UD },
+	[SVM_EXIT_VMRUN]	= { svm_exit_ud, HYVM_HWX_UD },
+	[SVM_EXIT_VMMCALL]	= { svm_exit_ud, HYVM_HWX_UD },
+	[SVM_EXIT_VMLOAD]	= { svm_exit_ud, HYVM_HWX_UD },
+	[SVM_EXIT_VMSAVE]	= { svm_exit_ud, HYVM_HWX_UD },
+	[SVM_EXIT_STGI]		= { svm_exit_ud, HYVM_HWX_UD },
+	[SVM_EXIT_CLGI]		= { svm_exit_ud, HYVM_HWX_UD },
+	[SVM_EXIT_SKINIT]	= { svm_exit_ud, HYVM_HWX_UD },
+	[SVM_EXIT_MONITOR]	= { svm_exit_ud, HYVM_HWX_UD },
+	[SVM_EXIT_MWAIT]	= { svm_exit_ud, HYVM_HWX_UD },
+	[SVM_EXIT_MWAIT_COND]	= { svm_exit_ud, HYVM_HWX_UD },
+	[SVM_EXIT_XSETBV]	= { svm_exit_ud, HYVM_HWX_UD },
+	[SVM_EXIT_RDPRU]	= { svm_exit_ud, HYVM_HWX_UD },
+	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = { svm_exit_excp, HYVM_HWX_EXCEPTION },
+	[SVM_EXIT_EXCP_BASE + AC_VECTOR] = { svm_exit_excp, HYVM_HWX_EXCEPTION },
+};
+
+/*
+ * An event whose delivery was cut short by the exit (a nested page fault
+ * on the IDT or the stack, say) must be delivered again.  Software
+ * interrupts and INT3/INTO are not reinjected: RIP still points at the
+ * instruction, which raises them again when it re-executes.
+ */
+static void svm_requeue_event(struct hyvm_svm_vcpu *sv)
+{
+	struct vmcb_control_area *c = &sv->vmcb->control;
+	u32 info = c->exit_int_info;
+	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
+	u8 vector = info & SVM_EXITINTINFO_VEC_MASK;
+
+	c->event_inj = 0;
+	c->event_inj_err = 0;
+	if (!(info & SVM_EXITINTINFO_VALID))
+		return;
+	if (type == SVM_EXITINTINFO_TYPE_SOFT ||
+	    (type == SVM_EXITINTINFO_TYPE_EXEPT &&
+	     (vector == BP_VECTOR || vector == OF_VECTOR)))
+		return;
+	c->event_inj = info;
+	c->event_inj_err = c->exit_int_info_err;
+}
+
+static int svm_handle_exit(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	struct vmcb *vmcb = sv->vmcb;
+	u32 code = vmcb->control.exit_code;
+	const struct svm_exit *e = NULL;
+
+	if (vmcb->control.exit_code_hi || code == (u32)SVM_EXIT_ERR) {
+		/* VMRUN refused the state userspace gave. */
+		hyvm_exit_record(vcpu, HYVM_HWX_FAIL, code, vmcb->save.rip,
+				 vmcb->control.exit_info_1,
+				 vmcb->control.exit_info_2);
+		vcpu->run->exit_reason = HYVM_EXIT_FAIL_ENTRY;
+		vcpu->run->fail_entry.hardware_reason =
+			(u64)vmcb->control.exit_code_hi << 32 | code;
+		return SVM_USER;
+	}
+	svm_requeue_event(sv);
+	if (code < ARRAY_SIZE(svm_exits) && svm_exits[code].handler)
+		e = &svm_exits[code];
+	if (code == SVM_EXIT_NPF)
+		hyvm_exit_record(vcpu, HYVM_HWX_NPF, code, vmcb->save.rip,
+				 vmcb->control.exit_info_1,
+				 vmcb->control.exit_info_2);
+	else
+		hyvm_exit_record(vcpu, e ? e->kind : HYVM_HWX_OTHER, code,
+				 vmcb->save.rip, vmcb->control.exit_info_1,
+				 vmcb->control.exit_info_2);
+	if (code == SVM_EXIT_NPF)
+		return svm_exit_npf(vcpu, sv);
+	if (!e) {
+		hyvm_exit_internal(vcpu, HYVM_INTERNAL_UNKNOWN_EXIT, code,
+				   vmcb->control.exit_info_1);
+		return SVM_USER;
+	}
+	return e->handler(vcpu, sv);
+}
+
+/* ---- the run loop ---- */
+
+/*
+ * Give the vCPU an ASID that no stale TLB entry on this CPU can carry:
+ * ASIDs are handed out per CPU in generations, and starting a generation
+ * flushes every ASID.  Interrupts are off.
+ */
+static void svm_pick_asid(struct hyvm_svm_vcpu *sv, struct hyvm_svm_cpu *c,
+			  int cpu)
+{
+	struct vmcb_control_area *ctl = &sv->vmcb->control;
+
+	if (sv->asid_cpu == cpu && sv->asid_gen == c->asid_gen)
+		return;
+	if (c->next_asid > hyvm_svm_max_asid) {
+		c->asid_gen++;
+		c->next_asid = 1;
+		ctl->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	}
+	sv->asid = c->next_asid++;
+	sv->asid_cpu = cpu;
+	sv->asid_gen = c->asid_gen;
+	ctl->asid = sv->asid;
+	ctl->clean = 0;
+}
+
+/* One guest entry.  Returns 0, or -EBUSY when SVM is not ours here. */
+static int svm_enter(struct hyvm_svm_vcpu *sv)
+{
+	struct hyvm_svm_cpu *c;
+	int cpu, ret;
+
+	preempt_disable();
+	/* The guest's FPU state goes back into the registers if it left. */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	local_irq_disable();
+	cpu = smp_processor_id();
+	c = this_cpu_ptr(&hyvm_svm_cpus);
+	/* A CPU that came online since the first VM, or was reset. */
+	ret = svm_cpu_enable();
+	if (ret)
+		goto out;
+	svm_pick_asid(sv, c, cpu);
+	/* Host breakpoints must not fire in the guest. */
+	if (hw_breakpoint_active())
+		set_debugreg(0, 7);
+	hyvm_svm_vmrun(sv->vmcb_pa, page_to_phys(c->host_save), &sv->gprs);
+	sv->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	/* #VMEXIT cleared DR7: put the host's breakpoints back. */
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+out:
+	local_irq_enable();
+	preempt_enable();
+	return ret;
+}
+
+static int svm_vcpu_run(struct hyvm_vcpu *vcpu)
+{
+	struct hyvm_svm_vcpu *sv = vcpu->engine_priv;
+	struct hyvm_run *run = vcpu->run;
+	int ret;
+
+	if (sv->shutdown) {
+		hyvm_exit_shutdown(vcpu, vcpu->regs.rip);
+		return 0;
+	}
+	if (sv->io_in_pending) {
+		/* Finish the IN with the data userspace stored. */
+		vcpu->regs.rax = hyvm_exit_io_in_done(vcpu, sv->io_in_size,
+						      vcpu->regs.rax);
+		vcpu->regs.rip = sv->io_in_next_rip;
+		sv->io_in_pending = false;
+	}
+	svm_load_state(vcpu, sv);
+	fpu_swap_kvm_fpstate(&sv->fpu, true);
+	for (;;) {
+		cond_resched();
+		if (signal_pending(current)) {
+			run->exit_reason = HYVM_EXIT_INTR;
+			vcpu->stat.signal_exits++;
+			ret = -EINTR;
+			break;
+		}
+		ret = svm_enter(sv);
+		if (ret) {
+			pr_warn_ratelimited("SVM was taken by another hypervisor on CPU %d\n",
+					    raw_smp_processor_id());
+			hyvm_exit_internal(vcpu, HYVM_INTERNAL_NOT_READY, ret, 0);
+			break;
+		}
+		ret = svm_handle_exit(vcpu, sv);
+		if (ret <= 0)
+			break;
+	}
+	fpu_swap_kvm_fpstate(&sv->fpu, false);
+	svm_store_state(vcpu, sv);
+	return ret;
+}
+
 const struct hyvm_engine_ops hyvm_svm_ops = {
-	.id	= HYVM_ENGINE_SVM,
-	.name	= "svm",
-	.probe	= hyvm_probe_svm,
+	.id		= HYVM_ENGINE_SVM,
+	.name		= "svm",
+	.probe		= svm_probe,
+	.vm_init	= svm_vm_init,
+	.vm_destroy	= svm_vm_destroy,
+	.vcpu_create	= svm_vcpu_create,
+	.vcpu_free	= svm_vcpu_free,
+	.vcpu_run	= svm_vcpu_run,
 };

@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-2.0
+# The svm engine (AMD-V, nested paging): small real-mode guests from
+# tests/guests/svm-smoke under "vmtool run --engine svm", hostile ones
+# included; the host must stay healthy whatever they do.
+. /hyvm/plan/00-lib.sh
+g=/hyvm/guests/svm-smoke
+if ! vmtool caps 2>/dev/null | grep -q '^engine svm available'; then
+	skip svm "svm is not available on this host"
+	exit 0
+fi
+if [ ! -f $g/tiny.bin ]; then
+	fail svm-guests "no $g/tiny.bin in the stage"
+	exit 0
+fi
+dmesg_before=$(dmesg | grep -cE 'BUG|Oops|WARNING|general protection|hyvm.*leak')
+
+# svm_run NAME WANT_RC [GREP] -- VMTOOL-ARGS...: PASS when vmtool exits
+# with WANT_RC and its output (stdout and stderr) matches GREP.
+svm_run() {
+	name=$1 want=$2 pat=$3; shift 4
+	out=$(vmtool run --engine svm "$@" 2>&1); rc=$?
+	if [ "$rc" = "$want" ] && { [ -z "$pat" ] || echo "$out" | grep -q "$pat"; }; then
+		pass "$name"
+	else
+		fail "$name" "rc $rc want $want: $(echo "$out" | tail -2 | tr '\n' ' ')"
+	fi
+}
+
+svm_run svm-tiny 1 '' -- --mem 1M $g/tiny.bin
+svm_run svm-hello 85 '^hello$' -- --mem 1M $g/hello.bin
+svm_run svm-in-0xe9 33 '' -- --mem 1M $g/in.bin
+svm_run svm-hlt 0 halting -- --mem 1M $g/hlt.bin
+svm_run svm-cpuid 65 'cpuid ok' -- --mem 1M $g/cpuid.bin
+svm_run svm-msr 97 '' -- --mem 1M $g/msr.bin
+svm_run svm-illegal-insns 129 '' -- --mem 1M $g/illegal.bin
+svm_run svm-triple-fault 1 'shut' -- --mem 1M $g/triple.bin
+svm_run svm-alive-after-triple-fault 1 '' -- --mem 1M $g/tiny.bin
+# RAM ends at 0x20000: the store at 0x30000 must stop the guest with an
+# error, not reach the host (status 253 or 251: the guest went on).
+svm_run svm-beyond-ram 1 '' -- --mem 128K $g/beyond.bin
+svm_run svm-big-mem 1 '' -- --mem 512M $g/tiny.bin
+svm_run svm-exit-storm 161 '' -- --mem 1M $g/storm.bin
+
+# A guest that never exits by itself: counters while it runs, then a
+# signal must end the run.
+vmtool run --engine svm --mem 1M $g/spin.bin >/tmp/spin.out 2>&1 &
+pid=$!
+sleep 2
+st=$(cat /sys/kernel/debug/hyvm/$pid-*/vcpu0/stats 2>/dev/null)
+echo "$st" | grep -E 'hwexit_(intr|npf)'
+intr=$(echo "$st" | sed -n 's/^hwexit_intr //p')
+[ "${intr:-0}" -gt 0 ] && pass svm-debugfs-exit-counters ||
+	fail svm-debugfs-exit-counters "hwexit_intr '${intr}'"
+vmtool stat 2>&1 | grep -q "engine svm" && pass svm-vmtool-stat ||
+	fail svm-vmtool-stat "$(vmtool stat 2>&1 | head -3 | tr '\n' ' ')"
+kill -TERM $pid
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 $pid 2>/dev/null; then
+	fail svm-spin-sigterm "vmtool still running 5 s after SIGTERM"
+	kill -9 $pid
+else
+	wait $pid; rc=$?
+	[ $rc = 1 ] && pass svm-spin-sigterm || fail svm-spin-sigterm "rc $rc"
+fi
+vmtool run --engine svm --mem 1M $g/spin.bin >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -9 $pid; wait $pid 2>/dev/null
+l=$(live)
+[ "$l" = "vms 0 vcpus 0 " ] && pass svm-freed-after-kill9 || fail svm-freed-after-kill9 "$l"
+
+# The exit tracepoint.
+t=/sys/kernel/tracing
+if [ -d $t/events/hyvm/hyvm_exit ]; then
+	echo 0 >$t/tracing_on; echo >$t/trace
+	echo 1 >$t/events/hyvm/hyvm_exit/enable && echo 1 >$t/tracing_on
+	vmtool run --engine svm --mem 1M $g/cpuid.bin >/dev/null 2>&1
+	echo 0 >$t/tracing_on; echo 0 >$t/events/hyvm/hyvm_exit/enable
+	grep -q 'hyvm_exit:.* cpuid code 0x72' $t/trace && pass svm-trace-exit ||
+		fail svm-trace-exit "$(grep hyvm_exit $t/trace | head -2 | tr '\n' ' ')"
+else
+	fail svm-trace-exit "no $t/events/hyvm/hyvm_exit"
+fi
+
+# npt=0 needs the shadow MMU: refused clearly until it exists.
+p=/sys/module/hyvm/parameters/npt
+if [ -w $p ]; then
+	echo 0 >$p
+	out=$(vmtool run --engine svm --mem 1M $g/tiny.bin 2>&1); rc=$?
+	echo 1 >$p
+	[ $rc = 1 ] && dmesg | grep -q 'npt=0 (shadow paging) is not implemented' &&
+		pass svm-npt0-refused || fail svm-npt0-refused "rc $rc: $out"
+else
+	fail svm-npt0-refused "no writable $p"
+fi
+
+# Beside kvm_amd: it holds SVM only while it has VMs, so both can run.
+if modprobe kvm_amd 2>/dev/null; then
+	svm_run svm-with-kvm-loaded 1 '' -- --mem 1M $g/tiny.bin
+	modprobe -r kvm_amd
+fi
+
+l=$(live)
+[ "$l" = "vms 0 vcpus 0 " ] && pass svm-nothing-live || fail svm-nothing-live "$l"
+n=$(dmesg | grep -cE 'BUG|Oops|WARNING|general protection|hyvm.*leak')
+[ "$n" = "$dmesg_before" ] && pass svm-host-log-clean ||
+	fail svm-host-log-clean "$(dmesg | grep -E 'BUG|Oops|WARNING|general protection' | tail -2 | tr '\n' ' ')"

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Nested page tables for the svm engine (npt=1).
+ *
+ * The table maps guest-physical to host-physical addresses.  It is built
+ * lazily: a nested page fault on a guest frame inside a memory slot pins
+ * the host page behind it (pin_user_pages_fast with FOLL_LONGTERM, so the
+ * host cannot migrate or swap it while the guest uses it, and accounted to
+ * the VM creator's pinned_vm against RLIMIT_MEMLOCK) and maps it.  Entries
+ * only ever go from not-present to present while the VM lives, so no TLB
+ * flush is needed for them; everything is unpinned and freed when the VM
+ * goes away.
+ *
+ * The table format is the host's: four or five levels, as the host pages
+ * (the CPU walks nested tables in the host's paging mode).
+ */
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <asm/io.h>
+#include <asm/pgtable.h>
+#include "svm.h"
+
+#define NPT_P		BIT_ULL(0)
+#define NPT_RW		BIT_ULL(1)
+#define NPT_US		BIT_ULL(2)	/* nested walks are user accesses */
+#define NPT_ADDR	GENMASK_ULL(51, 12)
+#define NPT_TABLE	(NPT_P | NPT_RW | NPT_US)
+
+int hyvm_npt_init(struct hyvm_npt *npt)
+{
+	mutex_init(&npt->lock);
+	npt->levels = pgtable_l5_enabled() ? 5 : 4;
+	npt->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	return npt->root ? 0 : -ENOMEM;
+}
+
+u64 hyvm_npt_root_pa(struct hyvm_npt *npt)
+{
+	return __pa(npt->root);
+}
+
+static unsigned int npt_index(u64 gpa, int level)
+{
+	return (gpa >> (PAGE_SHIFT + 9 * (level - 1))) & 511;
+}
+
+/* Free one table and everything below it; unpin the guest pages. */
+static void npt_free_table(struct hyvm_npt *npt, u64 *table, int level)
+{
+	unsigned int i;
+
+	for (i = 0; i < 512; i++) {
+		u64 e = table[i];
+		struct page *page;
+
+		if (!(e & NPT_P))
+			continue;
+		if (level > 1) {
+			npt_free_table(npt, __va(e & NPT_ADDR), level - 1);
+			continue;
+		}
+		page = pfn_to_page((e & NPT_ADDR) >> PAGE_SHIFT);
+		/* The guest may have written it: tell the host so. */
+		unpin_user_pages_dirty_lock(&page, 1, e & NPT_RW);
+	}
+	free_page((unsigned long)table);
+}
+
+/**
+ * hyvm_npt_destroy - unpin every guest page and free the tables
+ * @npt: the table; no vCPU may run on it any more
+ * @mm: the mm the pages were pinned from (kept alive by mmgrab)
+ */
+void hyvm_npt_destroy(struct hyvm_npt *npt, struct mm_struct *mm)
+{
+	if (!npt->root)
+		return;
+	npt_free_table(npt, npt->root, npt->levels);
+	npt->root = NULL;
+	atomic64_sub(npt->pinned, &mm->pinned_vm);
+	npt->pinned = 0;
+}
+
+/* The slot holding @gfn, or NULL.  Called with vm->lock held. */
+static struct hyvm_memslot *npt_find_slot(struct hyvm_vm *vm, u64 gfn)
+{
+	unsigned int i;
+
+	for (i = 0; i < HYVM_MAX_SLOTS; i++) {
+		struct hyvm_memslot *s = vm->slots[i];
+
+		if (s && gfn >= s->base_gfn && gfn - s->base_gfn < s->npages)
+			return s;
+	}
+	return NULL;
+}
+
+/* Pin one page of the VM creator's memory, charged to its pinned_vm. */
+static int npt_pin(struct mm_struct *mm, unsigned long hva, bool writable,
+		   struct page **page)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	int ret;
+
+	if (atomic64_add_return(1, &mm->pinned_vm) > limit &&
+	    !capable(CAP_IPC_LOCK)) {
+		atomic64_dec(&mm->pinned_vm);
+		return -ENOMEM;
+	}
+	ret = pin_user_pages_fast(hva, 1,
+				  FOLL_LONGTERM | (writable ? FOLL_WRITE : 0),
+				  page);
+	if (ret == 1)
+		return 0;
+	atomic64_dec(&mm->pinned_vm);
+	return ret < 0 ? ret : -EFAULT;
+}
+
+/**
+ * hyvm_npt_map - resolve a nested page fault
+ * @vm: the VM (its slots and creator's mm)
+ * @npt: its nested page table
+ * @gpa: the faulting guest-physical address
+ * @write: the access was a write
+ * @mmio: set when @gpa is not guest RAM (outside every slot, or a write to
+ *	  a read-only slot): the access is for userspace to emulate
+ *
+ * Runs in the context of the VM creator (the vCPU ioctl checks that), so
+ * the pages are pinned from current->mm.
+ *
+ * Return: 0 (mapped, or @mmio set), -ENOMEM, or the error of pinning
+ * (-EFAULT when userspace unmapped the slot's memory).
+ */
+int hyvm_npt_map(struct hyvm_vm *vm, struct hyvm_npt *npt, u64 gpa,
+		 bool write, bool *mmio)
+{
+	u64 gfn = gpa >> PAGE_SHIFT;
+	struct hyvm_memslot *slot;
+	struct page *page;
+	bool writable;
+	u64 *table;
+	int level, ret = 0;
+	unsigned long hva;
+
+	*mmio = false;
+	if (gpa >> (PAGE_SHIFT + 9 * npt->levels)) {
+		*mmio = true;
+		return 0;
+	}
+	mutex_lock(&vm->lock);
+	slot = npt_find_slot(vm, gfn);
+	if (!slot || (write && (slot->flags & HYVM_MEM_READONLY))) {
+		*mmio = true;
+		goto out_vm;
+	}
+	writable = !(slot->flags & HYVM_MEM_READONLY);
+	hva = slot->hva + ((gfn - slot->base_gfn) << PAGE_SHIFT);
+
+	mutex_lock(&npt->lock);
+	table = npt->root;
+	for (level = npt->levels; level > 1; level--) {
+		u64 *e = &table[npt_index(gpa, level)];
+
+		if (!(*e & NPT_P)) {
+			u64 *next = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+
+			if (!next) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			npt->tables++;
+			/* Zeroed before the hardware can see it. */
+			WRITE_ONCE(*e, __pa(next) | NPT_TABLE);
+		}
+		table = __va(*e & NPT_ADDR);
+	}
+	table = &table[npt_index(gpa, 1)];
+	if (*table & NPT_P)
+		goto out;	/* another vCPU mapped it first */
+	ret = npt_pin(vm->mm, hva, writable, &page);
+	if (ret)
+		goto out;
+	npt->pinned++;
+	WRITE_ONCE(*table, page_to_phys(page) | NPT_P | NPT_US |
+			   (writable ? NPT_RW : 0));
+out:
+	mutex_unlock(&npt->lock);
+out_vm:
+	mutex_unlock(&vm->lock);
+	return ret;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * svm engine internals: per-CPU SVM state, per-VM nested page table,
+ * per-vCPU VMCB.
+ */
+#ifndef HYVM_SVM_SVM_H
+#define HYVM_SVM_SVM_H
+
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/types.h>
+#include <asm/svm.h>
+#include "../hyvm.h"
+#include "../exit.h"
+
+/*
+ * Guest registers that the VMCB does not hold (RAX, RSP, RIP and RFLAGS
+ * live in its save area).  The order is fixed: arch-x86/svm_vmrun.S uses
+ * the offsets.
+ */
+struct hyvm_svm_gprs {
+	u64 rbx, rcx, rdx, rsi, rdi, rbp;
+	u64 r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+/* arch-x86/svm_vmrun.S */
+void hyvm_svm_vmrun(u64 vmcb_pa, u64 host_pa, struct hyvm_svm_gprs *gprs);
+
+/* Nested page table of one VM (npt.c). */
+struct hyvm_npt {
+	struct mutex lock;		/* changes to the tables */
+	u64 *root;			/* top-level table, one page */
+	int levels;			/* 4 or 5, as the host pages */
+	unsigned long pinned;		/* guest pages pinned so far */
+	unsigned long tables;		/* table pages allocated */
+};
+
+struct hyvm_svm_vm {
+	bool npt;			/* two-dimensional paging */
+	struct hyvm_npt npt_tables;
+};
+
+struct hyvm_svm_vcpu {
+	struct vmcb *vmcb;
+	u64 vmcb_pa;
+	struct hyvm_svm_gprs gprs;
+	struct fpu_guest fpu;
+	struct hyvm_msr_state msrs;
+
+	/* ASID: valid on @asid_cpu while its generation is @asid_gen. */
+	u32 asid;
+	int asid_cpu;
+	u64 asid_gen;
+
+	/* An IN waiting for its data from userspace. */
+	bool io_in_pending;
+	u8 io_in_size;
+	u64 io_in_next_rip;
+
+	bool shutdown;			/* triple fault: the vCPU is dead */
+};
+
+int hyvm_npt_init(struct hyvm_npt *npt);
+void hyvm_npt_destroy(struct hyvm_npt *npt, struct mm_struct *mm);
+int hyvm_npt_map(struct hyvm_vm *vm, struct hyvm_npt *npt, u64 gpa,
+		 bool write, bool *mmio);
+u64 hyvm_npt_root_pa(struct hyvm_npt *npt);
+
+#endif /* HYVM_SVM_SVM_H */
