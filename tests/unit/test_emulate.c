@@ -494,10 +494,18 @@ static u64 undefined_flags(const struct form *f, unsigned int sz, u64 count)
  * length, and the register holding a shift count (or -1).
  */
 static unsigned int encode(const struct form *f, unsigned int sz, u8 *b, int *count_reg,
-			   u64 *imm_count)
+			   u64 *imm_count, bool mem, unsigned int *base_out, unsigned int *reg_out)
 {
+	/* memory bases: no rsp/r12 (SIB), rbp/r13 (disp32/RIP), r15 */
+	static const u8 bases[] = { 0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 14 };
 	unsigned int n = 0, reg = rnd_reg(), rm = rnd_reg(), i, isz;
 	u8 rex = 0;
+
+	if (mem) {
+		do
+			rm = bases[rnd() % ARRAY_SIZE(bases)];
+		while (rm == reg || (f->count_reg && rm == 1));
+	}
 
 	*count_reg = -1;
 	*imm_count = 0;
@@ -539,7 +547,9 @@ static unsigned int encode(const struct form *f, unsigned int sz, u8 *b, int *co
 	else
 		b[n++] = f->op;
 	if (f->modrm)
-		b[n++] = 0xc0 | ((f->reg >= 0 ? f->reg : reg & 7) << 3) | (rm & 7);
+		b[n++] = (mem ? 0 : 0xc0) | ((f->reg >= 0 ? f->reg : reg & 7) << 3) | (rm & 7);
+	*base_out = rm;
+	*reg_out = reg;
 	isz = f->imm == 'z' ? (sz == 2 ? 2 : 4) : f->imm == 'v' ? sz : f->imm;
 	for (i = 0; i < isz; i++) {
 		u8 x = rnd();
@@ -554,10 +564,35 @@ static unsigned int encode(const struct form *f, unsigned int sz, u8 *b, int *co
 	return n;
 }
 
+/* Host memory the memory forms address, the same for CPU and emulator. */
+static u8 nbuf[4096] __attribute__((aligned(64)));
+static u8 nbuf_saved[4096], nbuf_emu[4096];
+
+static int host_read(struct x86_emu *e, u64 la, void *buf, unsigned int n, bool fetch)
+{
+	if (la >= (u64)nbuf && la + n <= (u64)nbuf + sizeof(nbuf)) {
+		memcpy(buf, (void *)la, n);
+		return X86_EMU_CB_OK;
+	}
+	return cb_read(e, la, buf, n, fetch);	/* the code */
+}
+
+static int host_write(struct x86_emu *e, u64 la, const void *buf, unsigned int n)
+{
+	if (la >= (u64)nbuf && la + n <= (u64)nbuf + sizeof(nbuf)) {
+		memcpy((void *)la, buf, n);
+		return X86_EMU_CB_OK;
+	}
+	return x86_emu_page_fault(e, la, 2);
+}
+
+static const struct x86_emu_ops host_ops = { .read = host_read, .write = host_write };
+static unsigned long nr_mem_forms;
+
 static void run_form(const struct form *f, unsigned int sz, unsigned int iters,
 		     unsigned long *count, unsigned int *bad)
 {
-	unsigned int i, j;
+	unsigned int i, j, base, reg;
 
 	for (i = 0; i < iters; i++) {
 		struct nstate ns;
@@ -569,9 +604,23 @@ static void run_form(const struct form *f, unsigned int sz, unsigned int iters,
 		unsigned int n;
 		bool native_ok;
 
-		n = encode(f, sz, code, &count_reg, &immc);
+		bool mem = f->modrm && f->reg != -2 && f->reg != -3 && (i & 1);
+
+		n = encode(f, sz, code, &count_reg, &immc, mem, &base, &reg);
 		for (j = 0; j < 16; j++)
 			ns.r[j] = rnd_operand();
+		if (mem) {
+			ns.r[base] = (u64)nbuf + 256 + (rnd() & 63);
+			/* a register bit offset moves the operand: keep it near */
+			if (f->kind == K_BT && !f->imm)
+				ns.r[reg] = (u64)((s64)(rnd() % 2048) - 1024);
+			for (j = 0; j < sizeof(nbuf); j += 8) {
+				u64 x = rnd_operand();
+
+				memcpy(nbuf + j, &x, 8);
+			}
+			memcpy(nbuf_saved, nbuf, sizeof(nbuf));
+		}
 		if (count_reg >= 0 && (rnd() & 1))
 			ns.r[count_reg] = (ns.r[count_reg] & ~0xffULL) | (rnd() % 70);
 		/* random arithmetic flags in, DF clear */
@@ -589,11 +638,16 @@ static void run_form(const struct form *f, unsigned int sz, unsigned int iters,
 		e.gpr[X86_RSP] = 0x70000;
 		e.rflags = ns.rflags;
 		load_code(&e, code, n);
+		if (mem)
+			e.ops = &host_ops;
 		r = x86_emulate(&e);
-		if (getenv("HYVM_EMU_TRACE"))
-			fprintf(stderr, "%s/%u %02x %02x %02x %02x\n", f->name, sz, code[0], code[1], code[2], code[3]);
+		if (mem) {
+			memcpy(nbuf_emu, nbuf, sizeof(nbuf));
+			memcpy(nbuf, nbuf_saved, sizeof(nbuf));
+		}
 		native_ok = run_native(code, n, &ns);
 		(*count)++;
+		nr_mem_forms += mem;
 
 		if (!native_ok) {
 			if (r != X86_EMU_EXCEPTION || e.exc.vector != X86_EXC_DE) {
@@ -617,15 +671,17 @@ static void run_form(const struct form *f, unsigned int sz, unsigned int iters,
 			if (e.gpr[j] != ns.r[j])
 				break;
 		}
-		if (diff || j < 16 || e.rip != 0x1000 + n) {
+		if (diff || j < 16 || e.rip != 0x1000 + n ||
+		    (mem && memcmp(nbuf, nbuf_emu, sizeof(nbuf)))) {
 			if ((*bad)++ < 10) {
 				char hex[64];
 				unsigned int k;
 
 				for (k = 0; k < n; k++)
 					sprintf(hex + 3 * k, "%02x ", code[k]);
-				print_message("%s/%u [%s]: flags diff %#llx (emu %#llx native %#llx) "
-					      "reg %u emu %#llx native %#llx\n", f->name, sz, hex,
+				print_message("%s/%u%s [%s]: flags diff %#llx (emu %#llx native %#llx) "
+					      "reg %u emu %#llx native %#llx\n", f->name, sz,
+					      mem ? " mem" : "", hex,
 					      (unsigned long long)diff,
 					      (unsigned long long)e.rflags,
 					      (unsigned long long)ns.rflags, j,
@@ -653,8 +709,9 @@ static void test_alu_vs_cpu(void **state)
 				run_form(&forms[i], sz, iters, &count, &bad);
 	}
 	sigaction(SIGFPE, &old, NULL);
-	print_message("%lu instruction executions compared over %zu forms, %u mismatches\n",
-		      count, ARRAY_SIZE(forms), bad);
+	print_message("%lu instruction executions compared over %zu forms (%lu with a memory "
+		      "operand), %u mismatches\n", count, ARRAY_SIZE(forms), nr_mem_forms, bad);
+	assert_true(nr_mem_forms > count / 4);
 	assert_true(count > 100000);
 	assert_int_equal(bad, 0);
 }

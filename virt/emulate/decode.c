@@ -1368,7 +1368,9 @@ u64 x86_insn_branch_target(const struct x86_insn *insn, u64 rip)
 	return t;
 }
 
-#if defined(__KERNEL__) && IS_ENABLED(CONFIG_HYVM_KUNIT_TEST)
+#ifdef __KERNEL__
+#if IS_ENABLED(CONFIG_HYVM_KUNIT_TEST)
 EXPORT_SYMBOL_NS_GPL(x86_decode, HYVM_KUNIT);
 EXPORT_SYMBOL_NS_GPL(x86_decode_ex, HYVM_KUNIT);
+#endif
 #endif

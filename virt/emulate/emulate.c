@@ -2553,7 +2553,9 @@ enum x86_emu_result x86_emulate(struct x86_emu *emu)
 	return x86_emulate_insn(emu, &emu->insn);
 }
 
-#if defined(__KERNEL__) && IS_ENABLED(CONFIG_HYVM_KUNIT_TEST)
+#ifdef __KERNEL__
+#if IS_ENABLED(CONFIG_HYVM_KUNIT_TEST)
 EXPORT_SYMBOL_NS_GPL(x86_emulate, HYVM_KUNIT);
 EXPORT_SYMBOL_NS_GPL(x86_emulate_insn, HYVM_KUNIT);
+#endif
 #endif
