@@ -106,8 +106,9 @@ struct x86_emu;
  * instructions use it so that the update is atomic against other vCPUs.
  * @get_msr/@set_msr return X86_EMU_CB_FAULT without filling emu->exc for
  * "#GP(0)".  @set_cr is called after the emulator checked reserved bits;
- * it may refuse with a fault.  Callbacks left NULL make the instructions
- * that need them #UD-free "unimplemented".
+ * it may refuse with a fault.  @read is told whether it is an instruction
+ * fetch (for the #PF error code).  An instruction whose callback is left
+ * NULL is reported as X86_EMU_UNIMPLEMENTED.
  */
 struct x86_emu_ops {
 	int (*read)(struct x86_emu *emu, u64 la, void *buf, unsigned int n, bool fetch);
