@@ -878,6 +878,19 @@ static void test_faults_mid_instruction(void **state)
 	assert_int_equal(e.exc.vector, X86_EXC_DE);
 	assert_int_equal(e.gpr[X86_RAX], 1);
 
+	/* no port I/O callbacks: ins and in are unimplemented, not a crash */
+	init_long(&e, 0);
+	{
+		static const struct x86_emu_ops mem_only = { .read = cb_read, .write = cb_write };
+
+		e.ops = &mem_only;
+		e.gpr[X86_RCX] = 3;
+		assert_int_equal(run(&e, "\xf3\x6c", 2), X86_EMU_UNIMPLEMENTED);
+		assert_int_equal(e.gpr[X86_RCX], 3);
+		assert_int_equal(run(&e, "\xec", 1), X86_EMU_UNIMPLEMENTED);
+		assert_int_equal(run(&e, "\x0f\xa2", 2), X86_EMU_UNIMPLEMENTED);
+	}
+
 	/* invalid encoding: #UD; SSE: unimplemented, and nothing changes */
 	init_long(&e, 0);
 	assert_int_equal(run(&e, "\x0f\x0b", 2), X86_EMU_EXCEPTION);

@@ -1328,6 +1328,8 @@ static bool string_op(struct ectx *c)
 
 	if (op < 0x70 && sz > 4)
 		sz = 4;		/* ins/outs with REX.W still move 32 bits */
+	if (op < 0x70 && (op < 0x6e ? !c->emu->ops->pio_in : !c->emu->ops->pio_out))
+		return unimpl(c);
 	c->rip = c->emu->rip;	/* stays here until the last iteration */
 	for (;;) {
 		if (rep && !areg(c, X86_RCX))
