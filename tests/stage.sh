@@ -25,6 +25,7 @@ rsync -a --delete --exclude /build --exclude /.git --exclude '*.o' \
 	--exclude '*.ko' "$top/" "$src/"
 make -s -C "$src" module KDIR="$kdir" >&2
 make -s -C "$top/tools/vmtool" >&2
+make -s -C "$top/tests/guests" OUT="$build/guests" >&2
 make -s -C "$top/tests/integration" BUILD="$build/bin" >&2
 rm -rf "$stage"
 mkdir -p "$stage/modules" "$stage/bin" "$stage/plan"
@@ -32,4 +33,5 @@ cp "$src"/*.ko "$stage/modules/"
 cp "$top/tools/vmtool/vmtool" "$build"/bin/* "$stage/bin/"
 cp "$top"/tests/sandbox/plan/* "$stage/plan/"
 make -s -C "$top/tests/guests/svm-smoke" O="$stage/guests/svm-smoke" >&2
+mkdir -p "$stage/guests" && cp "$build"/guests/*.elf "$build"/guests/*.bin "$stage/guests/"
 echo "$stage"

@@ -7,6 +7,15 @@
 #include <sys/ioctl.h>
 #include "vmtool.h"
 
+/* KVM is not one of hyvm's engines, but run --engine kvm is the reference. */
+static void print_kvm(void)
+{
+	char why[128];
+	int ok = !kvm_probe(why, sizeof(why));
+
+	printf("reference kvm %s: %s\n", ok ? "available" : "unavailable", why);
+}
+
 int cmd_caps(int argc, char **argv)
 {
 	struct hyvm_caps caps;
@@ -16,7 +25,8 @@ int cmd_caps(int argc, char **argv)
 	if (argc > 1) {
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			printf("Usage: %s caps\nPrints the ABI version and, per engine, "
-			       "whether this host can use it and why.\n", prog);
+			       "whether this host can use it and why; then whether KVM is usable\n"
+			       "as the reference (run --engine kvm).\n", prog);
 			return EXIT_OK;
 		}
 		err_msg("caps: unexpected argument '%s'", argv[1]);
@@ -58,5 +68,6 @@ int cmd_caps(int argc, char **argv)
 		printf("\n");
 	}
 	close(fd);
+	print_kvm();
 	return EXIT_OK;
 }
