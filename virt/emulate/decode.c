@@ -13,6 +13,14 @@
 #include "portable.h"
 #include "decode.h"
 
+/* hyvm_kunit.ko tests these functions from outside hyvm.ko */
+#if defined(__KERNEL__) && \
+	(defined(CONFIG_HYVM_KUNIT_TEST) || defined(CONFIG_HYVM_KUNIT_TEST_MODULE))
+#define DEC_EXPORT_FOR_TESTS(sym)	EXPORT_SYMBOL_NS_GPL(sym, HYVM_KUNIT)
+#else
+#define DEC_EXPORT_FOR_TESTS(sym)
+#endif
+
 /* Attribute bits of a table entry. */
 #define A_M		BIT(0)	/* ModRM follows */
 #define A_INV		BIT(1)	/* invalid (#UD) */
@@ -365,8 +373,10 @@ static const struct op groups[G_NR][8] = {
 	[G12] = { GINV, GINV, GE(0, 0), GINV, GE(0, 0), GINV, GE(0, 0), GINV },
 	[G13] = { GINV, GINV, GE(0, 0), GINV, GE(0, 0), GINV, GE(0, 0), GINV },
 	[G14] = { GINV, GINV, GE(0, 0), GE(0, 0), GINV, GINV, GE(0, 0), GE(0, 0) },
-	/* fxsave fxrstor ldmxcsr stmxcsr xsave xrstor xsaveopt clflush; xsave*
-	 * read the header's XSTATE_BV; clflush faults like a read */
+	/*
+	 * fxsave fxrstor ldmxcsr stmxcsr xsave xrstor xsaveopt clflush; xsave*
+	 * read the header's XSTATE_BV; clflush faults like a read
+	 */
 	[G15] = { GE(A_W, 0), GE(A_R, 0), GE(A_R, 0), GE(A_W, 0),
 		  GE(RW, 0), GE(A_R, 0), GE(RW, 0), GE(A_R, 0) },
 	[G16] = { X8(GE(0, 0)) },
@@ -947,6 +957,7 @@ enum x86_decode_status x86_decode(struct x86_insn *insn, const u8 *buf,
 {
 	return x86_decode_ex(insn, buf, len, mode, 0);
 }
+DEC_EXPORT_FOR_TESTS(x86_decode);
 
 enum x86_decode_status x86_decode_ex(struct x86_insn *insn, const u8 *buf,
 				     unsigned int len, enum x86_mode mode, unsigned int flags)
@@ -1070,27 +1081,25 @@ have_op:
 
 	/* movsxd in 64-bit mode takes the place of arpl. */
 	if (insn->map == X86_MAP_ONE && insn->opcode == 0x63) {
-		if (is64) {
+		if (is64)
 			a |= A_R;
-		} else {
+		else
 			a |= A_R | A_W | A_NOREAL;
-		}
 	}
 
 	/* Operand size.  AMD CPUs let 66 shrink near branches to 16 bits. */
 	if (amd && (a & A_F64))
 		a = (a & ~A_F64) | A_D64;
-	if (is64 && (a & (A_F64 | A_W64))) {
+	if (is64 && (a & (A_F64 | A_W64)))
 		insn->opsize = 8;
-	} else if (is64 && (insn->rex & 8)) {
+	else if (is64 && (insn->rex & 8))
 		insn->opsize = 8;
-	} else if (is64 && (a & A_D64)) {
+	else if (is64 && (a & A_D64))
 		insn->opsize = (insn->flags & X86_P_OPSIZE) ? 2 : 8;
-	} else if (a & A_W64) {
+	else if (a & A_W64)
 		insn->opsize = 4;
-	} else {
+	else
 		insn->opsize = (def16 ^ !!(insn->flags & X86_P_OPSIZE)) ? 2 : 4;
-	}
 	if (is64)
 		insn->adsize = (insn->flags & X86_P_ADSIZE) ? 4 : 8;
 	else
@@ -1354,6 +1363,7 @@ out:
 	insn->len = s.pos;
 	return s.err;
 }
+DEC_EXPORT_FOR_TESTS(x86_decode_ex);
 
 u64 x86_insn_branch_target(const struct x86_insn *insn, u64 rip)
 {
@@ -1368,9 +1378,3 @@ u64 x86_insn_branch_target(const struct x86_insn *insn, u64 rip)
 	return t;
 }
 
-#ifdef __KERNEL__
-#if IS_ENABLED(CONFIG_HYVM_KUNIT_TEST)
-EXPORT_SYMBOL_NS_GPL(x86_decode, HYVM_KUNIT);
-EXPORT_SYMBOL_NS_GPL(x86_decode_ex, HYVM_KUNIT);
-#endif
-#endif

@@ -11,6 +11,14 @@
 #include "portable.h"
 #include "emulate.h"
 
+/* hyvm_kunit.ko tests these functions from outside hyvm.ko */
+#if defined(__KERNEL__) && \
+	(defined(CONFIG_HYVM_KUNIT_TEST) || defined(CONFIG_HYVM_KUNIT_TEST_MODULE))
+#define EMU_EXPORT_FOR_TESTS(sym)	EXPORT_SYMBOL_NS_GPL(sym, HYVM_KUNIT)
+#else
+#define EMU_EXPORT_FOR_TESTS(sym)
+#endif
+
 /* Bound on rep iterations per call: the instruction then resumes. */
 #define REP_BATCH	4096
 
@@ -320,13 +328,27 @@ bool x86_cond(unsigned int cc, u64 fl)
 	bool r;
 
 	switch ((cc >> 1) & 7) {
-	case 0: r = fl & X86E_FL_OF; break;
-	case 1: r = fl & X86E_FL_CF; break;
-	case 2: r = fl & X86E_FL_ZF; break;
-	case 3: r = fl & (X86E_FL_CF | X86E_FL_ZF); break;
-	case 4: r = fl & X86E_FL_SF; break;
-	case 5: r = fl & X86E_FL_PF; break;
-	case 6: r = !(fl & X86E_FL_SF) != !(fl & X86E_FL_OF); break;
+	case 0:
+		r = fl & X86E_FL_OF;
+		break;
+	case 1:
+		r = fl & X86E_FL_CF;
+		break;
+	case 2:
+		r = fl & X86E_FL_ZF;
+		break;
+	case 3:
+		r = fl & (X86E_FL_CF | X86E_FL_ZF);
+		break;
+	case 4:
+		r = fl & X86E_FL_SF;
+		break;
+	case 5:
+		r = fl & X86E_FL_PF;
+		break;
+	case 6:
+		r = !(fl & X86E_FL_SF) != !(fl & X86E_FL_OF);
+		break;
 	default:
 		r = (fl & X86E_FL_ZF) || (!(fl & X86E_FL_SF) != !(fl & X86E_FL_OF));
 	}
@@ -1605,12 +1627,23 @@ static bool mov_cr(struct ectx *c, bool to)
 		return false;
 	if (!to) {
 		switch (cr) {
-		case 0: v = e->cr0; break;
-		case 2: v = e->cr2; break;
-		case 3: v = e->cr3; break;
-		case 4: v = e->cr4; break;
-		case 8: v = e->cr8; break;
-		default: return ud(c);
+		case 0:
+			v = e->cr0;
+			break;
+		case 2:
+			v = e->cr2;
+			break;
+		case 3:
+			v = e->cr3;
+			break;
+		case 4:
+			v = e->cr4;
+			break;
+		case 8:
+			v = e->cr8;
+			break;
+		default:
+			return ud(c);
 		}
 		reg_set(c, c->in->rm, sz, v);
 		return true;
@@ -2221,10 +2254,17 @@ static bool bt_op(struct ectx *c, unsigned int op, u64 off, bool imm)
 		return false;
 	c->rflags = (c->rflags & ~X86E_FL_CF) | ((o.val >> bit) & 1);
 	switch (op) {
-	case 1: r = o.val | (1ULL << bit); break;
-	case 2: r = o.val & ~(1ULL << bit); break;
-	case 3: r = o.val ^ (1ULL << bit); break;
-	default: return true;
+	case 1:
+		r = o.val | (1ULL << bit);
+		break;
+	case 2:
+		r = o.val & ~(1ULL << bit);
+		break;
+	case 3:
+		r = o.val ^ (1ULL << bit);
+		break;
+	default:
+		return true;
 	}
 	return opnd_put_rmw(c, &o, o.val, r);
 }
@@ -2511,6 +2551,7 @@ commit_partial:
 	emu->rflags = c.rflags;
 	return X86_EMU_EXCEPTION;
 }
+EMU_EXPORT_FOR_TESTS(x86_emulate_insn);
 
 enum x86_emu_result x86_emulate(struct x86_emu *emu)
 {
@@ -2554,10 +2595,5 @@ enum x86_emu_result x86_emulate(struct x86_emu *emu)
 		return x86_emu_fault(emu, X86_EXC_UD, false, 0), X86_EMU_EXCEPTION;
 	return x86_emulate_insn(emu, &emu->insn);
 }
+EMU_EXPORT_FOR_TESTS(x86_emulate);
 
-#ifdef __KERNEL__
-#if IS_ENABLED(CONFIG_HYVM_KUNIT_TEST)
-EXPORT_SYMBOL_NS_GPL(x86_emulate, HYVM_KUNIT);
-EXPORT_SYMBOL_NS_GPL(x86_emulate_insn, HYVM_KUNIT);
-#endif
-#endif
