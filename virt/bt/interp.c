@@ -61,22 +61,58 @@ static int bt_internal(struct hyvm_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
 	return 0;
 }
 
-/* An exception the guest raised: deliver it, or stop the VM. */
+static bool contributory(u8 v)
+{
+	return v == X86_EXC_DE || v == X86_EXC_TS || v == X86_EXC_NP ||
+	       v == X86_EXC_SS || v == X86_EXC_GP;
+}
+
+/*
+ * Deliver e->exc to the guest.  A fault while delivering is handled as the
+ * CPU does: serially for benign pairs, as #DF for contributory ones and
+ * page faults, and a fault while delivering #DF shuts the VM down.
+ *
+ * Return: 0 to go on, 1 when the vCPU must exit (run->exit_reason set).
+ */
 static int bt_exception(struct hyvm_vcpu *vcpu, struct hyvm_emu_ctx *ctx)
 {
 	struct x86_emu *e = &ctx->emu;
-	u8 vector = e->exc.vector;
+	u8 first = e->exc.vector;
+	unsigned int tries;
 
-	if (vector == X86_EXC_PF)
-		e->cr2 = e->exc.cr2;
-	if (e->mode != X86_MODE_REAL || e->vm86)
-		return bt_internal(vcpu, HYVM_INTERNAL_DELIVERY, vector,
-				   e->exc.error) ?: 1;
-	if (bt_deliver_real(e, vector) ||
-	    bt_deliver_real(e, X86_EXC_DF))
-		return -1;
+	for (tries = 0; tries < 3; tries++) {
+		u8 vector = e->exc.vector;
+		u32 err = e->exc.has_error ? e->exc.error : 0;
+		int ret;
+
+		if (vector == X86_EXC_PF)
+			e->cr2 = e->exc.cr2;
+		if (e->mode == X86_MODE_REAL && !e->vm86)
+			ret = bt_deliver_real(e, vector) ? 0 :
+			      x86_emu_fault(e, X86_EXC_GP, true, vector * 8 + 2);
+		else
+			ret = -1;	/* protected-mode delivery: not yet */
+		if (!ret)
+			return 0;
+		if (ret < 0) {
+			bt_internal(vcpu, HYVM_INTERNAL_DELIVERY, vector, err);
+			return 1;
+		}
+		/* e->exc now holds the fault raised by the delivery. */
+		if (vector == X86_EXC_DF)
+			break;
+		if ((contributory(first) && contributory(e->exc.vector)) ||
+		    (first == X86_EXC_PF && (e->exc.vector == X86_EXC_PF ||
+					     contributory(e->exc.vector)))) {
+			e->exc.vector = X86_EXC_DF;
+			e->exc.has_error = true;
+			e->exc.error = 0;
+		}
+		first = e->exc.vector;
+	}
 	vcpu->run->shutdown.rip = e->rip;
-	return bt_exit(vcpu, HYVM_EXIT_SHUTDOWN) ?: 1;
+	bt_exit(vcpu, HYVM_EXIT_SHUTDOWN);
+	return 1;
 }
 
 /**
