@@ -32,6 +32,7 @@ bool hyvm_gpa_slot(struct hyvm_vm *vm, u64 gpa, struct hyvm_memslot *out)
 
 	rcu_read_lock();
 	for (i = 0; i < HYVM_MAX_SLOTS; i++) {
+		/* Pairs with the release in hyvm_set_memory_slot(). */
 		struct hyvm_memslot *s = smp_load_acquire(&vm->slots[i]);
 
 		if (s && gfn >= s->base_gfn && gfn - s->base_gfn < s->npages) {
