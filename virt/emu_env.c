@@ -269,8 +269,12 @@ static int emu_set_msr(struct x86_emu *emu, u32 msr, u64 val)
 	if (p) {
 		*p = val;
 	} else if (msr == X86E_MSR_EFER) {
-		/* LMA is the CPU's to set; the rest must be known bits. */
+		/* LMA is the CPU's: writes ignore it.  LME is fixed while paging. */
+		val &= ~(u64)X86E_EFER_LMA;
 		if (val & ~(u64)(X86E_EFER_SCE | X86E_EFER_LME | BIT(11)))
+			return X86_EMU_CB_FAULT;
+		if ((emu->cr0 & X86E_CR0_PG) &&
+		    ((val ^ emu->efer) & X86E_EFER_LME))
 			return X86_EMU_CB_FAULT;
 		emu->efer = (emu->efer & X86E_EFER_LMA) | val;
 	} else if (msr == MSR_IA32_TSC) {
@@ -281,9 +285,39 @@ static int emu_set_msr(struct x86_emu *emu, u32 msr, u64 val)
 	return X86_EMU_CB_OK;
 }
 
+/*
+ * The emulator checked the reserved bits; what the CPU does beyond storing
+ * the value happens here: CR0.PG with EFER.LME activates long mode.
+ */
 static int emu_set_cr(struct x86_emu *emu, unsigned int cr, u64 val)
 {
-	/* Nothing is cached from CR0/3/4 between instructions yet. */
+	switch (cr) {
+	case 0:
+		if ((val & X86E_CR0_PG) && !(emu->cr0 & X86E_CR0_PG) &&
+		    (emu->efer & X86E_EFER_LME)) {
+			if (!(emu->cr4 & X86E_CR4_PAE))
+				return x86_emu_fault(emu, X86_EXC_GP, true, 0);
+			emu->efer |= X86E_EFER_LMA;
+		}
+		if (!(val & X86E_CR0_PG))
+			emu->efer &= ~X86E_EFER_LMA;
+		emu->cr0 = val;
+		break;
+	case 2:
+		emu->cr2 = val;
+		break;
+	case 3:
+		emu->cr3 = val;
+		break;
+	case 4:
+		if ((emu->efer & X86E_EFER_LMA) && !(val & X86E_CR4_PAE))
+			return x86_emu_fault(emu, X86_EXC_GP, true, 0);
+		emu->cr4 = val;
+		break;
+	case 8:
+		emu->cr8 = val;
+		break;
+	}
 	return X86_EMU_CB_OK;
 }
 
