@@ -292,11 +292,13 @@ static bool vex_variant_valid(const struct x86_insn *h, const u8 *b, unsigned in
 			memcpy(t, b, n);
 			if (v & 8)	/* no REX.R/X/B */
 				t[p + 1] |= b[p] == 0xc5 ? 0x80 : 0xe0;
+			/* vvvv: 1111 or as it was; L and W: 0 or 1 */
 			if (b[p] == 0xc5) {
-				t[p + 1] = (t[p + 1] & 0x83) | (v & 1 ? 0x78 : 0) | (v & 2 ? 4 : 0);
+				t[p + 1] = (t[p + 1] & (v & 1 ? 0x83 : 0xfb)) | (v & 1 ? 0x78 : 0) |
+					   (v & 2 ? 4 : 0);
 			} else {
-				t[p + 2] = (t[p + 2] & 0x03) | (v & 1 ? 0x78 : 0) | (v & 2 ? 4 : 0) |
-					   (v & 4 ? 0x80 : 0);
+				t[p + 2] = (t[p + 2] & (v & 1 ? 0x03 : 0x7b)) | (v & 1 ? 0x78 : 0) |
+					   (v & 2 ? 4 : 0) | (v & 4 ? 0x80 : 0);
 			}
 			if (m == 1)
 				t[h->opcode_offset + 1] |= 0xc0;

@@ -263,6 +263,7 @@ static const u8 pfx_0f3a[256] = {
 	[0x08 ... 0x0e] = MP_66, [0x0f] = MP_NX, [0x14 ... 0x17] = MP_66,
 	[0x20 ... 0x22] = MP_66, [0x40 ... 0x42] = MP_66, [0x44] = MP_66,
 	[0x60 ... 0x63] = MP_66, [0xcc] = MP_N, [0xce ... 0xcf] = MP_66, [0xdf] = MP_66,
+	[0xf0] = MP_F3,
 };
 
 /*
@@ -785,11 +786,11 @@ static u32 vex_group(const struct x86_insn *insn)
 		case 0x5c: case 0x5e: {	/* tdpb*, tdpbf16ps: three distinct tiles */
 			u8 t1 = insn->reg, t2 = insn->rm, t3 = insn->vex_vvvv;
 
-			return is64 && reg && t1 < 8 && t2 < 8 && t3 < 8 && t1 != t2 &&
-			       t1 != t3 && t2 != t3 ? 0 : A_INV;
+			return is64 && reg && !insn->vex_l && t1 < 8 && t2 < 8 && t3 < 8 &&
+			       t1 != t2 && t1 != t3 && t2 != t3 ? 0 : A_INV;
 		}
 		case 0x90 ... 0x93:	/* gathers: VSIB memory, distinct registers */
-			return !reg && (insn->modrm & 7) == 4 ? 0 : A_INV;
+			return !reg && (insn->modrm & 7) == 4 && insn->adsize != 2 ? 0 : A_INV;
 		case 0xf3:		/* blsr, blsmsk, blsi */
 			return r >= 1 && r <= 3 ? 0 : A_INV;
 		}
@@ -830,16 +831,16 @@ static u32 grp15_pfx(const struct x86_insn *insn, u8 pfx)
 			return 0;
 		case MP_66:			/* clwb, clflushopt */
 			return r >= 6 ? 0 : A_INV;
-		case MP_F3:			/* ptwrite, clrssbsy */
-			return r == 4 || r == 6 ? 0 : A_INV;
+		case MP_F3:			/* ptwrite; clrssbsy (CET: not real mode) */
+			return r == 4 ? 0 : r == 6 ? A_NOREAL : A_INV;
 		}
 		return A_INV;
 	}
 	switch (pfx) {
 	case MP_N:				/* lfence, mfence, sfence */
 		return r >= 5 ? 0 : A_INV;
-	case MP_F3:	/* rd/wr fs/gs base (64-bit), incssp, umonitor */
-		return r < 4 ? A_O64 : (r == 5 || r == 6) ? 0 : A_INV;
+	case MP_F3:	/* rd/wr fs/gs base (64-bit), ptwrite, incssp, umonitor */
+		return r < 4 ? A_O64 : r == 4 || r == 6 ? 0 : r == 5 ? A_NOREAL : A_INV;
 	case MP_66:			/* tpause */
 	case MP_F2:			/* umwait */
 		return r == 6 ? 0 : A_INV;
@@ -943,6 +944,8 @@ static u32 fixup(struct x86_insn *insn, u32 a)
 		case 0xf8: case 0xf9:		/* movdir64b, enqcmd, movdiri */
 			return A_MEMONLY | A_W;
 		}
+	} else if (insn->map == X86_MAP_0F3A && op == 0xf0) {
+		return insn->modrm == 0xc0 ? A_PRIV : A_INV;	/* hreset imm8 */
 	}
 	return 0;
 }
@@ -1235,6 +1238,14 @@ have_op:
 	a |= fixup(insn, a) | vex_group(insn);
 	if (!decode_modrm(&s, insn, a))
 		goto out;
+	/* VEX gathers: destination, index and mask must be distinct */
+	if ((insn->flags & X86_P_VEX) && insn->map == 2 && (insn->opcode & 0xfc) == 0x90 &&
+	    insn->mod != 3 && (insn->modrm & 7) == 4 && insn->adsize != 2) {
+		u8 idx = ((insn->sib >> 3) & 7) | ((insn->rex & 2) << 2);
+
+		if (insn->reg == idx || insn->reg == insn->vex_vvvv || idx == insn->vex_vvvv)
+			a |= A_INV;
+	}
 
 	/* Immediates. */
 	switch (imm_kind) {
