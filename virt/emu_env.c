@@ -13,6 +13,7 @@
 #include <linux/kernel.h>
 #include <asm/msr.h>
 #include "emu_env.h"
+#include "exit.h"
 #include "gmem.h"
 #include "shadow/walk.h"
 
@@ -321,33 +322,10 @@ static int emu_set_cr(struct x86_emu *emu, unsigned int cr, u64 val)
 	return X86_EMU_CB_OK;
 }
 
-/*
- * The CPU the emulator-based engines show: only what the emulator
- * implements (no x87/SSE state, no APIC yet).
- */
+/* The same CPU the hardware engines show (virt/cpuid.c). */
 static void emu_cpuid(struct x86_emu *emu, u32 leaf, u32 subleaf, u32 out[4])
 {
-	static const char vendor[12] = "hyvmHYVMhyvm";
-
-	out[0] = out[1] = out[2] = out[3] = 0;
-	switch (leaf) {
-	case 0:
-		out[0] = 1;
-		memcpy(&out[1], vendor, 4);
-		memcpy(&out[3], vendor + 4, 4);
-		memcpy(&out[2], vendor + 8, 4);
-		break;
-	case 1:
-		out[0] = 0x600;			/* family 6 */
-		out[3] = BIT(4) | BIT(5) | BIT(8) | BIT(15);	/* TSC MSR CX8 CMOV */
-		break;
-	case 0x80000000:
-		out[0] = 0x80000001;
-		break;
-	case 0x80000001:
-		out[3] = BIT(11) | BIT(20) | BIT(29);	/* SYSCALL NX LM */
-		break;
-	}
+	hyvm_cpuid(ctx_of(emu)->vcpu, leaf, subleaf, out);
 }
 
 static u64 emu_rdtsc(struct x86_emu *emu)

@@ -10,11 +10,6 @@
 #include "hyvm.h"
 #include "emulate/emulate.h"
 
-/* run->internal.suberror values */
-#define HYVM_INTERNAL_EMULATION		1	/* instruction not emulated */
-#define HYVM_INTERNAL_DELIVERY		2	/* event delivery not possible */
-#define HYVM_INTERNAL_MEMORY		3	/* guest memory vanished */
-
 struct hyvm_emu_mmio_done {
 	u64 gpa;
 	u8 len;

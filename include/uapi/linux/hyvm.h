@@ -146,6 +146,13 @@ enum hyvm_exit_reason {
 	HYVM_EXIT_REASON_MAX	= 10,
 };
 
+/* run.internal.suberror of HYVM_EXIT_INTERNAL; data[] as noted */
+#define HYVM_INTERNAL_EMULATION		1	/* not emulated: linear rip, bytes */
+#define HYVM_INTERNAL_DELIVERY		2	/* cannot deliver: vector, error */
+#define HYVM_INTERNAL_MEMORY		3	/* guest memory vanished: rip */
+#define HYVM_INTERNAL_UNKNOWN_EXIT	4	/* engine exit code */
+#define HYVM_INTERNAL_NOT_READY		5	/* -errno */
+
 #define HYVM_IO_IN		0
 #define HYVM_IO_OUT		1
 
