@@ -12,15 +12,6 @@
 #include <linux/types.h>
 #include "hyvm.h"
 
-/* run->internal.suberror of HYVM_EXIT_INTERNAL */
-enum hyvm_internal_suberror {
-	HYVM_INTERNAL_UNKNOWN_EXIT	= 1, /* data[0]: engine exit code */
-	HYVM_INTERNAL_STRING_IO		= 2, /* data[0]: port, data[1]: info */
-	HYVM_INTERNAL_MMIO		= 3, /* data[0]: gpa, data[1]: fault code */
-	HYVM_INTERNAL_MEMORY		= 4, /* data[0]: gpa, data[1]: -errno */
-	HYVM_INTERNAL_NOT_READY		= 5, /* data[0]: -errno (e.g. -EBUSY) */
-};
-
 /* Per-vCPU MSR state that the shared MSR handlers keep. */
 struct hyvm_msr_state {
 	u64 pat;

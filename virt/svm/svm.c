@@ -377,6 +377,7 @@ static int svm_vcpu_create(struct hyvm_vcpu *vcpu)
 	sv->vmcb_pa = page_to_phys(page);
 	sv->asid_cpu = -1;
 	hyvm_msr_reset(&sv->msrs);
+	hyvm_emu_ctx_init(&sv->emu, vcpu);
 	svm_init_vmcb(sv, svm);
 	vcpu->engine_priv = sv;
 	return 0;
@@ -601,6 +602,77 @@ static int svm_exit_cpuid(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 	return SVM_RESUME;
 }
 
+/* HYVM_INTERNAL_EMULATION: the linear RIP and the instruction's bytes. */
+static void svm_not_emulated(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	struct vmcb_save_area *s = &sv->vmcb->save;
+	struct x86_emu *e = &sv->emu.emu;
+	u64 la = s->cs.base + s->rip, bytes = 0;
+
+	/* The emulator's view translates RIP through the guest's paging. */
+	svm_store_state(vcpu, sv);
+	hyvm_emu_load(&sv->emu);
+	e->ops->read(e, la, &bytes, sizeof(bytes), true);
+	hyvm_exit_internal(vcpu, HYVM_INTERNAL_EMULATION, la, bytes);
+}
+
+/*
+ * Emulate the instruction at RIP with virt/emulate: an access to
+ * guest-physical memory that is not RAM (MMIO, handed to userspace through
+ * run->mmio), or string I/O (through run->io, one element per exit).  A
+ * read leaves the instruction (or the rest of a rep instruction) undone;
+ * the next HYVM_RUN re-enters the guest, which exits again at the same
+ * instruction, and the emulator then finds the data userspace supplied
+ * (hyvm_emu_resume()).  A write completes and then returns to userspace.
+ * @what is for the internal error that reports an instruction the emulator
+ * cannot do (the faulting address, or the I/O exit information).
+ */
+static int svm_emulate(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv,
+		       u64 what)
+{
+	struct hyvm_emu_ctx *ctx = &sv->emu;
+	struct x86_emu *e = &ctx->emu;
+	enum x86_emu_result res;
+
+	svm_store_state(vcpu, sv);
+	hyvm_emu_load(ctx);
+	res = x86_emulate(e);
+	if (ctx->mem_error) {
+		ctx->mem_error = false;
+		hyvm_exit_internal(vcpu, HYVM_INTERNAL_MEMORY, e->rip, what);
+		return SVM_USER;
+	}
+	switch (res) {
+	case X86_EMU_OK:
+		hyvm_emu_insn_done(ctx);
+		hyvm_emu_store(ctx);
+		svm_load_state(vcpu, sv);
+		sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+		if (e->shadow)
+			sv->vmcb->control.int_state |= SVM_INTERRUPT_SHADOW_MASK;
+		return ctx->exit_after ? SVM_USER : SVM_RESUME;
+	case X86_EMU_EXIT:
+		/*
+		 * An MMIO read or an IN waits for userspace (run is set); a
+		 * rep string instruction may have done some iterations.
+		 */
+		if (vcpu->run->exit_reason == HYVM_EXIT_NONE)
+			break;
+		hyvm_emu_store(ctx);
+		svm_load_state(vcpu, sv);
+		return SVM_USER;
+	case X86_EMU_EXCEPTION:
+		if (e->exc.vector == X86_EXC_PF)
+			sv->vmcb->save.cr2 = e->exc.cr2;
+		svm_inject(sv, e->exc.vector, e->exc.has_error, e->exc.error);
+		return SVM_RESUME;
+	default:
+		break;
+	}
+	svm_not_emulated(vcpu, sv);
+	return SVM_USER;
+}
+
 static int svm_exit_hlt(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 {
 	/*
@@ -612,6 +684,18 @@ static int svm_exit_hlt(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 	return SVM_USER;
 }
 
+/* RCX as the rep prefix of a string I/O instruction sees it. */
+static u64 svm_rep_count(struct hyvm_svm_vcpu *sv, u64 info)
+{
+	u64 rcx = sv->gprs.rcx;
+
+	if (info & BIT_ULL(SVM_IOIO_ASIZE_SHIFT))	/* 16-bit addresses */
+		return rcx & 0xffff;
+	if (info & BIT_ULL(SVM_IOIO_ASIZE_SHIFT + 1))	/* 32-bit */
+		return rcx & 0xffffffff;
+	return rcx;
+}
+
 static int svm_exit_ioio(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 {
 	struct vmcb *vmcb = sv->vmcb;
@@ -620,9 +704,18 @@ static int svm_exit_ioio(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 	u16 port = info >> 16;
 	u8 size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
 
+	/*
+	 * INS and OUTS address guest memory: the emulator does them, one
+	 * element per exit.  It cannot yet keep the iterations of a rep
+	 * instruction that stops for userspace, so rep with more than one
+	 * element is refused rather than repeated forever.
+	 */
 	if (info & SVM_IOIO_STR_MASK) {
-		hyvm_exit_internal(vcpu, HYVM_INTERNAL_STRING_IO, port, info);
-		return SVM_USER;
+		if ((info & SVM_IOIO_REP_MASK) && svm_rep_count(sv, info) > 1) {
+			svm_not_emulated(vcpu, sv);
+			return SVM_USER;
+		}
+		return svm_emulate(vcpu, sv, info);
 	}
 	if (size != 1 && size != 2 && size != 4) {
 		hyvm_exit_internal(vcpu, HYVM_INTERNAL_UNKNOWN_EXIT,
@@ -696,14 +789,12 @@ static int svm_exit_npf(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 	ret = hyvm_npt_map(vcpu->vm, &svm->npt_tables, gpa,
 			   err & BIT_ULL(1), &mmio);
 	if (ret) {
-		hyvm_exit_internal(vcpu, HYVM_INTERNAL_MEMORY, gpa, ret);
+		hyvm_exit_internal(vcpu, HYVM_INTERNAL_MEMORY, sv->vmcb->save.rip,
+				   gpa);
 		return ret;
 	}
-	if (mmio) {
-		/* Device emulation in the kernel or userspace comes later. */
-		hyvm_exit_internal(vcpu, HYVM_INTERNAL_MMIO, gpa, err);
-		return SVM_USER;
-	}
+	if (mmio)
+		return svm_emulate(vcpu, sv, gpa);
 	return SVM_RESUME;
 }
 
@@ -918,6 +1009,8 @@ static int svm_vcpu_run(struct hyvm_vcpu *vcpu)
 		vcpu->regs.rip = sv->io_in_next_rip;
 		sv->io_in_pending = false;
 	}
+	/* Data userspace supplied for an emulated MMIO read. */
+	hyvm_emu_resume(&sv->emu);
 	svm_load_state(vcpu, sv);
 	fpu_swap_kvm_fpstate(&sv->fpu, true);
 	for (;;) {

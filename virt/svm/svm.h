@@ -13,6 +13,7 @@
 #include <asm/svm.h>
 #include "../hyvm.h"
 #include "../exit.h"
+#include "../emu_env.h"
 
 /*
  * Guest registers that the VMCB does not hold (RAX, RSP, RIP and RFLAGS
@@ -59,6 +60,9 @@ struct hyvm_svm_vcpu {
 	u64 io_in_next_rip;
 
 	bool shutdown;			/* triple fault: the vCPU is dead */
+
+	/* Instructions that touch MMIO are emulated (virt/emulate). */
+	struct hyvm_emu_ctx emu;
 };
 
 int hyvm_npt_init(struct hyvm_npt *npt);
