@@ -684,16 +684,195 @@ static int svm_exit_hlt(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 	return SVM_USER;
 }
 
-/* RCX as the rep prefix of a string I/O instruction sees it. */
-static u64 svm_rep_count(struct hyvm_svm_vcpu *sv, u64 info)
-{
-	u64 rcx = sv->gprs.rcx;
+/* ---- string I/O ---- */
 
-	if (info & BIT_ULL(SVM_IOIO_ASIZE_SHIFT))	/* 16-bit addresses */
-		return rcx & 0xffff;
-	if (info & BIT_ULL(SVM_IOIO_ASIZE_SHIFT + 1))	/* 32-bit */
-		return rcx & 0xffffffff;
-	return rcx;
+/* Most OUTS elements handed to userspace in one exit. */
+#define SVM_OUTS_BATCH	64
+
+/* Address size of a string I/O instruction, from the IOIO exit: 2, 4, 8. */
+static unsigned int svm_io_asize(u64 info)
+{
+	if (info & BIT_ULL(SVM_IOIO_ASIZE_SHIFT))
+		return 2;
+	if (info & BIT_ULL(SVM_IOIO_ASIZE_SHIFT + 1))
+		return 4;
+	return 8;
+}
+
+static u64 asize_mask(unsigned int asize)
+{
+	return asize == 8 ? ~0ULL : (1ULL << (asize * 8)) - 1;
+}
+
+/* Add @delta to @reg within the address size, as the CPU does. */
+static void asize_add(u64 *reg, s64 delta, unsigned int asize)
+{
+	u64 m = asize_mask(asize);
+
+	*reg = (*reg & ~m) | ((*reg + delta) & m);
+}
+
+/*
+ * The segment OUTS reads from: DS unless a segment-override prefix says
+ * otherwise (the exit information does not tell; the prefixes do).
+ * Returns an enum x86_seg, or -1 when the instruction cannot be read.
+ */
+static int svm_outs_segment(struct x86_emu *e, u64 la)
+{
+	u8 insn[15];
+	int seg = X86_SEG_DS;
+	unsigned int i, n = sizeof(insn);
+
+	/* Do not read across into a page the instruction does not reach. */
+	if (e->ops->read(e, la, insn, n, true) != X86_EMU_CB_OK) {
+		n = PAGE_SIZE - (la & ~PAGE_MASK);
+		if (n > sizeof(insn) ||
+		    e->ops->read(e, la, insn, n, true) != X86_EMU_CB_OK)
+			return -1;
+	}
+	for (i = 0; i < n; i++) {
+		switch (insn[i]) {
+		case 0x26: seg = X86_SEG_ES; continue;
+		case 0x2e: seg = X86_SEG_CS; continue;
+		case 0x36: seg = X86_SEG_SS; continue;
+		case 0x3e: seg = X86_SEG_DS; continue;
+		case 0x64: seg = X86_SEG_FS; continue;
+		case 0x65: seg = X86_SEG_GS; continue;
+		case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+			continue;
+		}
+		if (e->mode == X86_MODE_LONG64 && (insn[i] & 0xf0) == 0x40)
+			continue;	/* REX */
+		break;
+	}
+	/* In 64-bit mode only FS and GS have a base. */
+	if (e->mode == X86_MODE_LONG64 && seg != X86_SEG_FS && seg != X86_SEG_GS)
+		seg = X86_SEG_DS;
+	return seg;
+}
+
+/* Inject the fault an emulator memory callback reported. */
+static void svm_inject_emu_fault(struct hyvm_svm_vcpu *sv, struct x86_emu *e)
+{
+	if (e->exc.vector == X86_EXC_PF)
+		sv->vmcb->save.cr2 = e->exc.cr2;
+	svm_inject(sv, e->exc.vector, e->exc.has_error, e->exc.error);
+}
+
+/*
+ * INS and OUTS, with or without rep.  The exit gives port, size, address
+ * size and rep; the memory side goes through the emulator's view of guest
+ * memory (linear addresses through the guest's paging).  OUTS hands up to
+ * SVM_OUTS_BATCH elements to userspace per exit (run->io.count); INS takes
+ * one element per exit, stored at ES:RDI when the next HYVM_RUN brings the
+ * data.  A rep instruction that is not finished leaves RIP on itself and
+ * continues when the guest re-executes it.  Segment limits are not checked.
+ */
+static int svm_string_io(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv,
+			 u64 info)
+{
+	struct vmcb_save_area *s = &sv->vmcb->save;
+	struct x86_emu *e = &sv->emu.emu;
+	struct hyvm_run *run = vcpu->run;
+	u8 *data = (u8 *)run + HYVM_RUN_IO_DATA_OFFSET;
+	unsigned int asize = svm_io_asize(info);
+	u8 size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
+	bool rep = info & SVM_IOIO_REP_MASK;
+	s64 step = (s->rflags & X86_EFLAGS_DF) ? -(s64)size : size;
+	u64 count = rep ? sv->gprs.rcx & asize_mask(asize) : 1;
+	u64 next_rip = sv->vmcb->control.exit_info_2;
+	u8 buf[SVM_OUTS_BATCH * 4];
+	unsigned int i, n;
+	int seg;
+
+	if (size != 1 && size != 2 && size != 4)
+		goto unknown;
+	if (!count) {		/* rep with RCX = 0 does nothing */
+		s->rip = next_rip;
+		return SVM_RESUME;
+	}
+	/* The emulator's view of the vCPU, for linear-address accesses. */
+	svm_store_state(vcpu, sv);
+	hyvm_emu_load(&sv->emu);
+
+	if (info & SVM_IOIO_TYPE_MASK) {	/* INS */
+		hyvm_exit_io(vcpu, true, info >> 16, size, 0);
+		sv->io_in_pending = true;
+		sv->io_in_string = true;
+		sv->io_in_rep = rep;
+		sv->io_in_size = size;
+		sv->io_in_asize = asize;
+		sv->io_in_next_rip = next_rip;
+		return SVM_USER;
+	}
+
+	seg = svm_outs_segment(e, s->cs.base + s->rip);
+	if (seg < 0)
+		goto unknown;
+	n = min_t(u64, count, SVM_OUTS_BATCH);
+	for (i = 0; i < n; i++) {
+		u64 la = e->seg[seg].base +
+			 ((sv->gprs.rsi + i * step) & asize_mask(asize));
+
+		if (e->ops->read(e, la, buf + i * size, size, false) !=
+		    X86_EMU_CB_OK)
+			break;
+	}
+	if (!i) {
+		/* The first element faults: the instruction faults. */
+		svm_inject_emu_fault(sv, e);
+		return SVM_RESUME;
+	}
+	hyvm_exit_io(vcpu, false, info >> 16, size, 0);
+	memcpy(data, buf, i * size);
+	run->io.count = i;
+	asize_add(&sv->gprs.rsi, i * step, asize);
+	if (rep)
+		asize_add(&sv->gprs.rcx, -(s64)i, asize);
+	if (!rep || i == count)
+		s->rip = next_rip;
+	return SVM_USER;
+
+unknown:
+	svm_not_emulated(vcpu, sv);
+	return SVM_USER;
+}
+
+/*
+ * The data of an IN or INS that userspace completed: into RAX, or stored
+ * at ES:RDI.  Runs at the start of HYVM_RUN, on the registers in
+ * vcpu->regs.  A store that faults is delivered as that fault.
+ */
+static void svm_io_in_complete(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	struct hyvm_regs *r = &vcpu->regs;
+	const u8 *data = (const u8 *)vcpu->run + HYVM_RUN_IO_DATA_OFFSET;
+	struct x86_emu *e = &sv->emu.emu;
+	unsigned int asize = sv->io_in_asize;
+	u8 size = sv->io_in_size;
+	u64 la;
+
+	sv->io_in_pending = false;
+	if (!sv->io_in_string) {
+		r->rax = hyvm_exit_io_in_done(vcpu, size, r->rax);
+		r->rip = sv->io_in_next_rip;
+		return;
+	}
+	hyvm_emu_load(&sv->emu);
+	la = e->seg[X86_SEG_ES].base + (r->rdi & asize_mask(asize));
+	if (e->ops->write(e, la, data, size) != X86_EMU_CB_OK) {
+		/* The VMCB's CR2 is loaded from sregs after this. */
+		if (e->exc.vector == X86_EXC_PF)
+			vcpu->sregs.cr2 = e->exc.cr2;
+		svm_inject(sv, e->exc.vector, e->exc.has_error, e->exc.error);
+		return;
+	}
+	asize_add(&r->rdi, (r->rflags & X86_EFLAGS_DF) ? -(s64)size : size,
+		  asize);
+	if (sv->io_in_rep)
+		asize_add(&r->rcx, -1, asize);
+	if (!sv->io_in_rep || !(r->rcx & asize_mask(asize)))
+		r->rip = sv->io_in_next_rip;
 }
 
 static int svm_exit_ioio(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
@@ -704,19 +883,8 @@ static int svm_exit_ioio(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 	u16 port = info >> 16;
 	u8 size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
 
-	/*
-	 * INS and OUTS address guest memory: the emulator does them, one
-	 * element per exit.  It cannot yet keep the iterations of a rep
-	 * instruction that stops for userspace, so rep with more than one
-	 * element is refused rather than repeated forever.
-	 */
-	if (info & SVM_IOIO_STR_MASK) {
-		if ((info & SVM_IOIO_REP_MASK) && svm_rep_count(sv, info) > 1) {
-			svm_not_emulated(vcpu, sv);
-			return SVM_USER;
-		}
-		return svm_emulate(vcpu, sv, info);
-	}
+	if (info & SVM_IOIO_STR_MASK)
+		return svm_string_io(vcpu, sv, info);
 	if (size != 1 && size != 2 && size != 4) {
 		hyvm_exit_internal(vcpu, HYVM_INTERNAL_UNKNOWN_EXIT,
 				   SVM_EXIT_IOIO, info);
@@ -726,6 +894,7 @@ static int svm_exit_ioio(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 	/* EXITINFO2 is the next RIP, with or without NRIPS. */
 	if (in) {
 		sv->io_in_pending = true;
+		sv->io_in_string = false;
 		sv->io_in_size = size;
 		sv->io_in_next_rip = vmcb->control.exit_info_2;
 	} else {
@@ -1002,13 +1171,8 @@ static int svm_vcpu_run(struct hyvm_vcpu *vcpu)
 		hyvm_exit_shutdown(vcpu, vcpu->regs.rip);
 		return 0;
 	}
-	if (sv->io_in_pending) {
-		/* Finish the IN with the data userspace stored. */
-		vcpu->regs.rax = hyvm_exit_io_in_done(vcpu, sv->io_in_size,
-						      vcpu->regs.rax);
-		vcpu->regs.rip = sv->io_in_next_rip;
-		sv->io_in_pending = false;
-	}
+	if (sv->io_in_pending)
+		svm_io_in_complete(vcpu, sv);
 	/* Data userspace supplied for an emulated MMIO read. */
 	hyvm_emu_resume(&sv->emu);
 	svm_load_state(vcpu, sv);

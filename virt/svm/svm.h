@@ -54,9 +54,12 @@ struct hyvm_svm_vcpu {
 	int asid_cpu;
 	u64 asid_gen;
 
-	/* An IN waiting for its data from userspace. */
+	/* An IN or INS waiting for its data from userspace. */
 	bool io_in_pending;
+	bool io_in_string;		/* INS: the data goes to ES:RDI */
+	bool io_in_rep;
 	u8 io_in_size;
+	u8 io_in_asize;			/* address size of INS: 2, 4 or 8 */
 	u64 io_in_next_rip;
 
 	bool shutdown;			/* triple fault: the vCPU is dead */
