@@ -5,9 +5,25 @@
  * protected mode with paging off, flat segments), then switches to long
  * mode by itself, as kernels do, and reports from there.  Exit through
  * port 0xf4: 0 pass, 1 fail.
+ *
+ * Built twice: as an ELF32 file placed by its program headers
+ * (multiboot.elf), and with -DAOUT_KLUDGE as a flat file whose header
+ * gives the load addresses, flag 16 (multiboot-aout.bin).
  */
 #define MB_MAGIC	0x1BADB002
+#ifdef AOUT_KLUDGE
+#define NAME		"multiboot-aout"
+#define MB_FLAGS	0x00010003	/* + addresses in the header */
+#else
+#define NAME		"multiboot"
 #define MB_FLAGS	0x00000003	/* align modules, want memory info */
+#endif
+
+/* A NUL-terminated message that starts with the guest's name. */
+.macro MSG label, text
+\label:	.ascii	NAME
+	.asciz	"\text"
+.endm
 
 	.section .text
 	.align 4
@@ -15,6 +31,13 @@ mb_header:
 	.long	MB_MAGIC
 	.long	MB_FLAGS
 	.long	-(MB_MAGIC + MB_FLAGS)
+#ifdef AOUT_KLUDGE
+	.long	mb_header		/* header_addr */
+	.long	_start_of_image		/* load_addr */
+	.long	mb_load_end		/* load_end_addr */
+	.long	_end			/* bss_end_addr */
+	.long	mb_start		/* entry_addr */
+#endif
 
 	.code32
 	.globl mb_start
@@ -168,17 +191,17 @@ puts:
 8:	ret
 
 	.section .rodata
-msg_start:	.asciz	"multiboot: start (32-bit protected mode)\r\n"
-msg_magic:	.asciz	"multiboot: EAX holds 0x2BADB002: "
-msg_meminfo:	.asciz	"multiboot: info flags say mem_lower/mem_upper: "
-msg_memupper:	.asciz	"multiboot: mem_upper is at least 1M: "
-msg_cr0:	.asciz	"multiboot: CR0 has PE and not PG: "
-msg_flat:	.asciz	"multiboot: flat data segment: "
-msg_lma:	.asciz	"multiboot: long mode active after switching: "
+	MSG msg_start, ": start (32-bit protected mode)\r\n"
+	MSG msg_magic, ": EAX holds 0x2BADB002: "
+	MSG msg_meminfo, ": info flags say mem_lower/mem_upper: "
+	MSG msg_memupper, ": mem_upper is at least 1M: "
+	MSG msg_cr0, ": CR0 has PE and not PG: "
+	MSG msg_flat, ": flat data segment: "
+	MSG msg_lma, ": long mode active after switching: "
+	MSG msg_pass, ": pass\r\n"
+	MSG msg_fail, ": fail\r\n"
 msg_ok:		.asciz	"ok\r\n"
 msg_failed:	.asciz	"FAILED\r\n"
-msg_pass:	.asciz	"multiboot: pass\r\n"
-msg_fail:	.asciz	"multiboot: fail\r\n"
 	.align 8
 gdt:
 	.quad	0
@@ -187,6 +210,7 @@ gdt:
 gdt_ptr:
 	.word	gdt_ptr - gdt - 1
 	.long	gdt
+mb_load_end:			/* the end of what the file holds */
 
 	.section .bss
 	.align 4096
