@@ -12,6 +12,7 @@
  */
 #include <linux/kernel.h>
 #include <asm/msr.h>
+#include <asm/processor.h>
 #include "emu_env.h"
 #include "exit.h"
 #include "gmem.h"
@@ -49,7 +50,7 @@ static int la_to_pa(struct hyvm_emu_ctx *ctx, u64 la, u32 access, u64 *pa)
 	struct hyvm_paging_mode m = {
 		.cr0 = emu->cr0, .cr3 = emu->cr3, .cr4 = emu->cr4,
 		.efer = emu->efer, .ac = emu->rflags & X86E_FL_AC,
-		.maxphyaddr = 52,
+		.maxphyaddr = ctx->maxphyaddr,
 	};
 	struct hyvm_walk w;
 
@@ -363,6 +364,10 @@ void hyvm_emu_ctx_init(struct hyvm_emu_ctx *ctx, struct hyvm_vcpu *vcpu)
 	ctx->vcpu = vcpu;
 	ctx->emu.ops = &hyvm_emu_ops;
 	ctx->msr.pat = 0x0007040600070406ULL;	/* the power-on PAT */
+	/* What CPUID 0x80000008 tells the guest: reserved bits start there. */
+	ctx->maxphyaddr = 36;
+	if (cpuid_eax(0x80000000) >= 0x80000008)
+		ctx->maxphyaddr = cpuid_eax(0x80000008) & 0xff;
 }
 
 static void seg_in(struct x86_segment *d, const struct hyvm_segment *s)

@@ -28,12 +28,14 @@ struct hyvm_emu_mmio_done {
  *	that needed them is retried
  * @io_ready: the IN data is in the run page, for the retried IN
  * @mem_error: guest memory (its user mapping) was gone
+ * @maxphyaddr: physical-address width the guest is told (CPUID)
  * @msr: MSRs the emulator-based engines keep (see emu_env.c)
  */
 struct hyvm_emu_ctx {
 	struct x86_emu emu;
 	struct hyvm_vcpu *vcpu;
 	bool exit_after, io_wait, io_ready, mmio_wait, mem_error;
+	u8 maxphyaddr;
 	u8 ndone;
 	struct hyvm_emu_mmio_done done[2];
 	struct {

@@ -148,6 +148,7 @@ static unsigned int nr_writes;
 struct env {
 	u16 last_port;
 	u32 last_out;
+	unsigned int outs, out_budget;
 	u64 msr[10];
 	u64 cr_set[9];
 	unsigned int cr_calls;
@@ -194,6 +195,10 @@ static int cb_in(struct x86_emu *e, u16 port, unsigned int size, u32 *val)
 
 static int cb_out(struct x86_emu *e, u16 port, unsigned int size, u32 val)
 {
+	/* out_budget > 0: leave (X86_EMU_CB_EXIT) once that many went out. */
+	if (env.out_budget && env.outs == env.out_budget)
+		return X86_EMU_CB_EXIT;
+	env.outs++;
 	env.last_port = port;
 	env.last_out = val;
 	return X86_EMU_CB_OK;
@@ -1258,6 +1263,94 @@ static void setup_tables(struct x86_emu *e)
 	e->tr.attr = 0x8b;
 }
 
+/* mov to and from moffs: the address is the offset alone, no register. */
+static void test_moffs(void **state)
+{
+	struct x86_emu e;
+	u32 v;
+
+	init_long(&e, 0);
+	e.gpr[X86_RAX] = 0x11223344;
+	assert_int_equal(run(&e, "\xa3\x00\x50\x00\x00\x00\x00\x00\x00", 9), X86_EMU_OK);
+	memcpy(&v, mem + 0x5000, 4);
+	assert_int_equal(v, 0x11223344);
+	e.gpr[X86_RAX] = 0x5000;
+	assert_int_equal(run(&e, "\xa1\x00\x50\x00\x00\x00\x00\x00\x00", 9), X86_EMU_OK);
+	assert_int_equal(e.gpr[X86_RAX], 0x11223344);
+}
+
+/* stac and clac set and clear EFLAGS.AC at CPL0, #UD above. */
+static void test_stac_clac(void **state)
+{
+	struct x86_emu e;
+
+	init_long(&e, 0);
+	assert_int_equal(run(&e, "\x0f\x01\xcb", 3), X86_EMU_OK);
+	assert_true(e.rflags & X86E_FL_AC);
+	assert_int_equal(run(&e, "\x0f\x01\xca", 3), X86_EMU_OK);
+	assert_false(e.rflags & X86E_FL_AC);
+	init_long(&e, 3);
+	assert_int_equal(run(&e, "\x0f\x01\xcb", 3), X86_EMU_EXCEPTION);
+	assert_int_equal(e.exc.vector, X86_EXC_UD);
+}
+
+/* Exceptions delivered by an engine: no gate-DPL check, error code pushed. */
+static void test_event_delivery(void **state)
+{
+	struct x86_emu e;
+	u64 *frame;
+
+	/* #GP(0x18) from CPL3 through the DPL0 gate 0x81: rsp0, 6 slots */
+	init_long(&e, 3);
+	setup_tables(&e);
+	e.seg[X86_SEG_CS].sel = 0x2b;
+	e.seg[X86_SEG_SS].sel = 0x23;
+	e.rip = 0x1234;
+	assert_int_equal(x86_emu_deliver(&e, 0x81, true, 0x18), X86_EMU_OK);
+	assert_int_equal(e.rip, 0x9000);
+	assert_int_equal(e.cpl, 0);
+	assert_int_equal(e.gpr[X86_RSP], 0x68000 - 48);
+	frame = (u64 *)(mem + 0x68000 - 48);
+	assert_int_equal(frame[0], 0x18);
+	assert_int_equal(frame[1], 0x1234);
+	assert_int_equal(frame[2], 0x2b);
+	assert_int_equal(frame[4], 0x70000);
+	assert_int_equal(frame[5], 0x23);
+
+	/* beyond the IDT limit: #GP with EXT set, state unchanged */
+	init_long(&e, 0);
+	setup_tables(&e);
+	e.idtr.limit = 0x10 * 16 - 1;
+	e.rip = 0x1000;
+	assert_int_equal(x86_emu_deliver(&e, 0x81, false, 0), X86_EMU_EXCEPTION);
+	assert_int_equal(e.exc.vector, X86_EXC_GP);
+	assert_int_equal(e.exc.error, 0x81 * 8 + 2 + 1);
+	assert_int_equal(e.rip, 0x1000);
+}
+
+/* A rep string instruction whose callback leaves keeps its progress. */
+static void test_rep_exit_keeps_progress(void **state)
+{
+	struct x86_emu e;
+
+	init_long(&e, 0);
+	memcpy(mem + 0x5000, "abcd", 4);
+	e.gpr[X86_RSI] = 0x5000;
+	e.gpr[X86_RCX] = 4;
+	e.gpr[X86_RDX] = 0xe9;
+	env.outs = 0;
+	env.out_budget = 1;
+	assert_int_equal(run(&e, "\xf3\x6e", 2), X86_EMU_EXIT);	/* rep outsb */
+	assert_int_equal(e.gpr[X86_RCX], 3);
+	assert_int_equal(e.gpr[X86_RSI], 0x5001);
+	assert_int_equal(e.rip, 0x1000);
+	env.outs = 0;
+	env.out_budget = 0;
+	assert_int_equal(x86_emulate(&e), X86_EMU_OK);
+	assert_int_equal(e.gpr[X86_RCX], 0);
+	assert_int_equal(env.last_out, 'd');
+}
+
 static void test_protected_transfers(void **state)
 {
 	struct x86_emu e;
@@ -1434,6 +1527,10 @@ int main(void)
 		cmocka_unit_test(test_syscall_sysret),
 		cmocka_unit_test(test_stack_and_flow),
 		cmocka_unit_test(test_protected_transfers),
+		cmocka_unit_test(test_event_delivery),
+		cmocka_unit_test(test_moffs),
+		cmocka_unit_test(test_stac_clac),
+		cmocka_unit_test(test_rep_exit_keeps_progress),
 		cmocka_unit_test(test_random_robustness),
 	};
 

@@ -16,33 +16,6 @@
 /* How often the loop looks for signals and the scheduler. */
 #define BT_INTERP_BATCH	1024
 
-/*
- * Real mode: push FLAGS, CS, IP and vector through the IVT.  Faults while
- * doing so are a double fault, and one during that a shutdown.
- */
-static bool bt_deliver_real(struct x86_emu *e, u8 vector)
-{
-	u16 sp = e->gpr[X86_RSP], frame[3];
-	u32 ivt;
-
-	if (vector * 4 + 3 > e->idtr.limit)
-		return false;
-	if (e->ops->read(e, e->idtr.base + vector * 4, &ivt, 4, false))
-		return false;
-	frame[0] = e->rip;
-	frame[1] = e->seg[X86_SEG_CS].sel;
-	frame[2] = e->rflags;
-	sp -= 6;
-	if (e->ops->write(e, e->seg[X86_SEG_SS].base + sp, frame, 6))
-		return false;
-	e->gpr[X86_RSP] = (e->gpr[X86_RSP] & ~0xffffULL) | sp;
-	e->rflags &= ~(X86E_FL_IF | X86E_FL_TF | X86E_FL_AC | X86E_FL_RF);
-	e->seg[X86_SEG_CS].sel = ivt >> 16;
-	e->seg[X86_SEG_CS].base = (ivt >> 16) << 4;
-	e->rip = ivt & 0xffff;
-	return true;
-}
-
 static int bt_exit(struct hyvm_vcpu *vcpu, u32 reason)
 {
 	vcpu->run->exit_reason = reason;
@@ -87,14 +60,10 @@ static int bt_exception(struct hyvm_vcpu *vcpu, struct hyvm_emu_ctx *ctx)
 
 		if (vector == X86_EXC_PF)
 			e->cr2 = e->exc.cr2;
-		if (e->mode == X86_MODE_REAL && !e->vm86)
-			ret = bt_deliver_real(e, vector) ? 0 :
-			      x86_emu_fault(e, X86_EXC_GP, true, vector * 8 + 2);
-		else
-			ret = -1;	/* protected-mode delivery: not yet */
-		if (!ret)
+		ret = x86_emu_deliver(e, vector, e->exc.has_error, err);
+		if (ret == X86_EMU_OK)
 			return 0;
-		if (ret < 0) {
+		if (ret != X86_EMU_EXCEPTION) {
 			bt_internal(vcpu, HYVM_INTERNAL_DELIVERY, vector, err);
 			return 1;
 		}

@@ -1279,6 +1279,8 @@ have_op:
 	case I_MOFFS:
 		/* the moffs is the operand's address: keep it as a displacement */
 		insn->flags |= X86_F_MEM;
+		insn->base = X86_REG_NONE;	/* the address is the offset alone */
+		insn->index = X86_REG_NONE;
 		insn->disp_offset = s.pos;
 		insn->disp_size = insn->adsize;
 		if (!fetch_n(&s, insn->adsize, &v))

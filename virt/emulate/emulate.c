@@ -1096,23 +1096,28 @@ static bool far_return(struct ectx *c, bool iret, u16 imm)
 }
 
 /**
- * interrupt_prot() - int n, int3, into through the IDT
+ * interrupt_prot() - an event through the IDT
  * @c: context
  * @vec: the vector
+ * @soft: int n, int3, into: the gate's DPL must allow the CPL, and faults
+ *	of the delivery carry EXT = 0
+ * @has_err: push @err (exceptions that have an error code)
+ * @err: the error code
  *
  * Interrupt and trap gates only (32-bit gates, or 64-bit gates in long
  * mode), with the stack switch from the TSS (and IST) when the privilege
  * level changes.  Task gates, 16-bit gates and virtual-8086 mode are not
  * emulated.
  */
-static bool interrupt_prot(struct ectx *c, u8 vec)
+static bool interrupt_prot(struct ectx *c, u8 vec, bool soft, bool has_err,
+			   u32 err)
 {
 	struct x86_emu *e = c->emu;
 	bool lma = e->efer & X86E_EFER_LMA;
 	unsigned int gsz = lma ? 16 : 8, type, ist, ncpl, n, i;
-	u32 gerr = vec * 8 + 2;
+	u32 ext = !soft, gerr = vec * 8 + 2 + ext;
 	struct x86_segment ns, ss = c->seg[X86_SEG_SS];
-	u64 g[2] = { 0, 0 }, off, rsp, frame[5], tss_sp = 0;
+	u64 g[2] = { 0, 0 }, off, rsp, frame[6], tss_sp = 0;
 	u16 sel;
 
 	if (e->vm86)
@@ -1126,7 +1131,7 @@ static bool interrupt_prot(struct ectx *c, u8 vec)
 		return unimpl(c);	/* task gates, 16-bit gates */
 	if (type != 0xe && type != 0xf)
 		return fail(c, X86_EXC_GP, true, gerr);
-	if (((g[0] >> 45) & 3) < c->cpl)	/* software: gate DPL >= CPL */
+	if (soft && ((g[0] >> 45) & 3) < c->cpl)	/* gate DPL >= CPL */
 		return fail(c, X86_EXC_GP, true, gerr);
 	if (!((g[0] >> 47) & 1))
 		return fail(c, X86_EXC_NP, true, gerr);
@@ -1138,9 +1143,9 @@ static bool interrupt_prot(struct ectx *c, u8 vec)
 	if (!code_desc(c, sel, &ns))
 		return false;
 	if (seg_dpl(&ns) > c->cpl || (lma && !(ns.attr & X86_SEG_ATTR_L)))
-		return fail(c, X86_EXC_GP, true, sel & 0xfffc);
+		return fail(c, X86_EXC_GP, true, (sel & 0xfffc) + ext);
 	if (!(ns.attr & X86_SEG_ATTR_P))
-		return fail(c, X86_EXC_NP, true, sel & 0xfffc);
+		return fail(c, X86_EXC_NP, true, (sel & 0xfffc) + ext);
 	ncpl = (ns.attr & 4) ? c->cpl : seg_dpl(&ns);
 
 	/* the new stack */
@@ -1178,6 +1183,8 @@ static bool interrupt_prot(struct ectx *c, u8 vec)
 	frame[n++] = c->rflags & ~X86E_FL_RF;
 	frame[n++] = c->seg[X86_SEG_CS].sel;
 	frame[n++] = c->rip;
+	if (has_err)
+		frame[n++] = err;
 	c->seg[X86_SEG_SS] = ss;
 	if (lma) {
 		rsp = (rsp & ~15ULL) - 8 * n;
@@ -1214,7 +1221,7 @@ static bool soft_interrupt(struct ectx *c, u8 vec)
 {
 	if (realmode(c))
 		return interrupt_real(c, vec);
-	return interrupt_prot(c, vec);
+	return interrupt_prot(c, vec, true, false, 0);
 }
 
 /*
@@ -1548,6 +1555,15 @@ static bool grp7(struct ectx *c)
 			return true;
 		case 0xd0:	/* xgetbv */
 			return unimpl(c);
+		case 0xca:	/* clac */
+		case 0xcb:	/* stac */
+			if (c->cpl)
+				return ud(c);
+			if (in->modrm == 0xcb)
+				c->rflags |= X86E_FL_AC;
+			else
+				c->rflags &= ~X86E_FL_AC;
+			return true;
 		}
 		switch (in->reg & 7) {
 		case 4:	/* smsw r */
@@ -2527,8 +2543,13 @@ enum x86_emu_result x86_emulate_insn(struct x86_emu *emu, const struct x86_insn 
 	c.rc = X86_EMU_OK;
 
 	if (!exec_one(&c)) {
-		/* rep string instructions keep the iterations they completed */
-		if (c.rc == X86_EMU_EXCEPTION && (insn->flags & X86_F_STRING) &&
+		/*
+		 * rep string instructions keep the iterations they completed,
+		 * also when a callback left to ask userspace: the retry goes on
+		 * with the next iteration.
+		 */
+		if ((c.rc == X86_EMU_EXCEPTION || c.rc == X86_EMU_EXIT) &&
+		    (insn->flags & X86_F_STRING) &&
 		    (insn->flags & (X86_P_REP | X86_P_REPNE)))
 			goto commit_partial;
 		return c.rc;
@@ -2549,9 +2570,60 @@ enum x86_emu_result x86_emulate_insn(struct x86_emu *emu, const struct x86_insn 
 commit_partial:
 	memcpy(emu->gpr, c.gpr, sizeof(c.gpr));
 	emu->rflags = c.rflags;
-	return X86_EMU_EXCEPTION;
+	return c.rc;
 }
 EMU_EXPORT_FOR_TESTS(x86_emulate_insn);
+
+/**
+ * x86_emu_deliver() - deliver an exception or interrupt to the guest
+ * @emu: the vCPU state; RIP is the address to return to (the faulting
+ *	instruction for faults, the next one for traps and interrupts)
+ * @vector: the vector
+ * @has_error: push @error (the exceptions that have an error code)
+ * @error: the error code
+ *
+ * What the CPU does on an event: through the IVT in real mode, through an
+ * interrupt or trap gate of the IDT otherwise, with the stack switch from
+ * the TSS (or IST) when the privilege level changes.  For engines that
+ * deliver events themselves (bt) and for emulated delivery.
+ *
+ * Return: X86_EMU_OK when the handler is entered (state updated);
+ * X86_EMU_EXCEPTION when the delivery faulted (emu->exc holds the fault and
+ * the state is unchanged; the caller applies the double-fault rules);
+ * X86_EMU_UNIMPLEMENTED for task gates, 16-bit gates and virtual-8086 mode.
+ */
+enum x86_emu_result x86_emu_deliver(struct x86_emu *emu, u8 vector,
+				    bool has_error, u32 error)
+{
+	static const struct x86_insn none;	/* nothing is decoded */
+	struct ectx c;
+	bool ok;
+
+	c.emu = emu;
+	c.in = &none;
+	memcpy(c.gpr, emu->gpr, sizeof(c.gpr));
+	memcpy(c.seg, emu->seg, sizeof(c.seg));
+	c.rflags = emu->rflags;
+	c.rip = emu->rip;
+	c.cpl = emu->cpl;
+	c.shadow = 0;
+	c.rc = X86_EMU_OK;
+	if (realmode(&c) && !emu->vm86)
+		ok = interrupt_real(&c, vector);
+	else
+		ok = interrupt_prot(&c, vector, false, has_error, error);
+	if (!ok)
+		return c.rc;
+	memcpy(emu->gpr, c.gpr, sizeof(c.gpr));
+	memcpy(emu->seg, c.seg, sizeof(c.seg));
+	emu->rflags = c.rflags;
+	emu->rip = c.rip;
+	emu->cpl = c.cpl;
+	emu->shadow = 0;
+	x86_emu_update_mode(emu);
+	return X86_EMU_OK;
+}
+EMU_EXPORT_FOR_TESTS(x86_emu_deliver);
 
 enum x86_emu_result x86_emulate(struct x86_emu *emu)
 {

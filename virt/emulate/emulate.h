@@ -87,7 +87,9 @@ enum x86_emu_result {
 	X86_EMU_UNIMPLEMENTED,	/* not emulated; state unchanged */
 	X86_EMU_HALT,		/* hlt done (RIP advanced); caller idles */
 	X86_EMU_EXIT,		/* a callback asked to leave (e.g. I/O to
-				 * userspace); state unchanged, retry later */
+				 * userspace); state unchanged but for the
+				 * iterations a rep string instruction
+				 * completed; retry later */
 };
 
 /* Callback return values. */
@@ -225,6 +227,10 @@ static inline int x86_emu_page_fault(struct x86_emu *emu, u64 la, u32 error)
 	emu->exc.cr2 = la;
 	return x86_emu_fault(emu, X86_EXC_PF, true, error);
 }
+
+/* Deliver an exception or interrupt as the CPU would (see emulate.c). */
+enum x86_emu_result x86_emu_deliver(struct x86_emu *emu, u8 vector,
+				    bool has_error, u32 error);
 
 /* Derive emu->mode and emu->cpl from CR0, EFER, EFLAGS and CS. */
 void x86_emu_update_mode(struct x86_emu *emu);
