@@ -39,7 +39,7 @@
 
 	.text
 
-/**
+/*
  * hyvm_svm_vmrun - enter the guest once
  * @vmcb_pa:	%rdi, physical address of the guest VMCB
  * @host_pa:	%rsi, physical address of this CPU's host VMSAVE area

@@ -35,6 +35,7 @@ svm_run svm-hlt 0 halting -- --mem 1M $g/hlt.bin
 svm_run svm-cpuid 65 'cpuid ok' -- --mem 1M $g/cpuid.bin
 svm_run svm-msr 97 '' -- --mem 1M $g/msr.bin
 svm_run svm-illegal-insns 129 '' -- --mem 1M $g/illegal.bin
+svm_run svm-wild-msrs-ports 231 "" -- --mem 1M $g/wild.bin
 svm_run svm-triple-fault 1 'shut' -- --mem 1M $g/triple.bin
 svm_run svm-alive-after-triple-fault 1 '' -- --mem 1M $g/tiny.bin
 # RAM ends at 0x20000: a store and a load at 0x30000 are MMIO, emulated and
@@ -49,6 +50,17 @@ else
 fi
 svm_run svm-big-mem 1 '' -- --mem 512M $g/tiny.bin
 svm_run svm-exit-storm 161 '' -- --mem 1M $g/storm.bin
+# Every page of 128 MiB touched: pinned while the VM lives, all given
+# back when it goes.
+avail() { sed -n 's/^MemAvailable: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
+before=$(avail)
+svm_run svm-touch-all-ram 229 '' -- --mem 128M $g/touch.bin
+svm_run svm-touch-all-ram-again 229 '' -- --mem 128M $g/touch.bin
+after=$(avail)
+echo "MemAvailable before $before kB, after $after kB"
+# A leak would be 256 MiB; allow for the page cache and per-CPU lists.
+[ $((before - after)) -lt 65536 ] && pass svm-touched-ram-released ||
+	fail svm-touched-ram-released "MemAvailable $before -> $after kB"
 
 # A guest that never exits by itself: counters while it runs, then a
 # signal must end the run.
@@ -104,9 +116,42 @@ else
 	fail svm-npt0-refused "no writable $p"
 fi
 
-# Beside kvm_amd: it holds SVM only while it has VMs, so both can run.
+# Beside kvm_amd: it holds SVM only while it has VMs, so both can run,
+# but not at the same time: while a KVM guest runs, svm VMs are refused
+# with EBUSY and a reason; once it is gone they work again.
 if modprobe kvm_amd 2>/dev/null; then
 	svm_run svm-with-kvm-loaded 1 '' -- --mem 1M $g/tiny.bin
+	vmtool run --engine kvm --mem 1M $g/spin.bin >/dev/null 2>&1 &
+	kpid=$!
+	sleep 2
+	if kill -0 $kpid 2>/dev/null; then
+		out=$(vmtool run --engine svm --mem 1M $g/tiny.bin 2>&1); rc=$?
+		caps=$(vmtool caps 2>&1 | grep '^engine svm')
+		echo "$caps"
+		if [ $rc = 1 ] && echo "$out" | grep -q 'busy' &&
+		   echo "$caps" | grep -q 'another hypervisor'; then
+			pass svm-refused-while-kvm-runs
+		else
+			fail svm-refused-while-kvm-runs "rc $rc: $out; $caps"
+		fi
+		kill $kpid; wait $kpid 2>/dev/null
+		svm_run svm-after-kvm-guest 1 '' -- --mem 1M $g/tiny.bin
+		# And the other way round: KVM cannot take SVM from a running
+		# svm guest, which goes on undisturbed.
+		vmtool run --engine svm --mem 1M $g/spin.bin >/dev/null 2>&1 &
+		spid=$!
+		sleep 1
+		out=$(timeout 60 vmtool run --engine kvm --mem 1M $g/tiny.bin 2>&1); rc=$?
+		if [ $rc = 1 ] && echo "$out" | grep -q busy &&
+		   kill -0 $spid 2>/dev/null; then
+			pass svm-kvm-refused-while-svm-runs
+		else
+			fail svm-kvm-refused-while-svm-runs "kvm rc $rc: $out"
+		fi
+		kill $spid; wait $spid 2>/dev/null
+	else
+		skip svm-refused-while-kvm-runs "no KVM guest ran (vmtool --engine kvm)"
+	fi
 	modprobe -r kvm_amd
 fi
 
