@@ -58,6 +58,8 @@ static int vcpu_stats_show(struct seq_file *m, void *unused)
 	for (i = 0; i < HYVM_HWX_MAX; i++)
 		seq_printf(m, "hwexit_%s %llu\n", hyvm_hw_exit_names[i],
 			   READ_ONCE(vcpu->stat.hw_exits[i]));
+	if (vcpu->vm->ops->vcpu_stats_show)
+		vcpu->vm->ops->vcpu_stats_show(vcpu, m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vcpu_stats);

@@ -18,6 +18,7 @@
 
 struct hyvm_vm;
 struct hyvm_vcpu;
+struct seq_file;
 
 /**
  * struct hyvm_engine_ops - what an execution engine provides
@@ -33,6 +34,8 @@ struct hyvm_vcpu;
  * @vcpu_run:	runs the vCPU until an exit that needs userspace, a signal
  *		or an error; NULL while the engine is not implemented (HYVM_RUN
  *		then fails with EOPNOTSUPP).
+ * @vcpu_stats_show: prints the engine's own per-vCPU counters, "name value"
+ *		per line, into the vCPU's debugfs stats file; may be NULL.
  *
  * Register state lives in struct hyvm_vcpu (regs, sregs) while the vCPU is
  * not running; engines load it on entry and store it back before returning.
@@ -46,6 +49,7 @@ struct hyvm_engine_ops {
 	int (*vcpu_create)(struct hyvm_vcpu *vcpu);
 	void (*vcpu_free)(struct hyvm_vcpu *vcpu);
 	int (*vcpu_run)(struct hyvm_vcpu *vcpu);
+	void (*vcpu_stats_show)(struct hyvm_vcpu *vcpu, struct seq_file *m);
 };
 
 extern const struct hyvm_engine_ops hyvm_bt_ops;

@@ -5,6 +5,7 @@
  * that run guest code at native speed come on top of it, and the
  * interpreter stays as their fallback.
  */
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include "bt.h"
 #include "../../arch-x86/cpu_probe.h"
@@ -26,6 +27,16 @@ static void bt_vcpu_free(struct hyvm_vcpu *vcpu)
 	vcpu->engine_priv = NULL;
 }
 
+static void bt_vcpu_stats_show(struct hyvm_vcpu *vcpu, struct seq_file *m)
+{
+	const struct hyvm_bt_vcpu *bt = vcpu->engine_priv;
+
+	seq_printf(m, "bt_insns %llu\n", READ_ONCE(bt->stat.insns));
+	seq_printf(m, "bt_exceptions %llu\n", READ_ONCE(bt->stat.exceptions));
+	seq_printf(m, "bt_io_exits %llu\n", READ_ONCE(bt->stat.io_exits));
+	seq_printf(m, "bt_mmio_exits %llu\n", READ_ONCE(bt->stat.mmio_exits));
+}
+
 const struct hyvm_engine_ops hyvm_bt_ops = {
 	.id		= HYVM_ENGINE_BT,
 	.name		= "bt",
@@ -33,4 +44,5 @@ const struct hyvm_engine_ops hyvm_bt_ops = {
 	.vcpu_create	= bt_vcpu_create,
 	.vcpu_free	= bt_vcpu_free,
 	.vcpu_run	= hyvm_bt_interp_run,
+	.vcpu_stats_show = bt_vcpu_stats_show,
 };

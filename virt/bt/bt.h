@@ -9,13 +9,15 @@
  * struct hyvm_bt_vcpu - the bt engine's per-vCPU state
  * @emu: the interpreter's emulation context (registers are loaded from
  *	and stored to struct hyvm_vcpu on every HYVM_RUN)
- * @stat: counters, shown in debugfs
+ * @stat: counters, shown in debugfs as bt_<name>
  */
 struct hyvm_bt_vcpu {
 	struct hyvm_emu_ctx emu;
 	struct {
-		u64 insns;
-		u64 exceptions;
+		u64 insns;		/* instructions interpreted */
+		u64 exceptions;		/* exceptions delivered to the guest */
+		u64 io_exits;		/* port I/O handed to userspace */
+		u64 mmio_exits;		/* MMIO handed to userspace */
 	} stat;
 };
 

@@ -150,6 +150,10 @@ int hyvm_bt_interp_run(struct hyvm_vcpu *vcpu)
 			break;
 		}
 	}
+	if (run->exit_reason == HYVM_EXIT_IO)
+		bt->stat.io_exits++;
+	else if (run->exit_reason == HYVM_EXIT_MMIO)
+		bt->stat.mmio_exits++;
 	hyvm_emu_store(ctx);
 	return ret;
 }

@@ -34,7 +34,13 @@ out=$(vmtool run --engine bt --mem 1M /tmp/hlt.bin 2>&1); rc=$?
 [ $rc = 0 ] && pass vmtool-run-bt-hlt || fail vmtool-run-bt-hlt "rc $rc: $out"
 printf '\353\376' >/tmp/loop.bin	# jmp $: stopped by a signal
 vmtool run --engine bt --mem 1M /tmp/loop.bin >/tmp/loop.out 2>&1 &
-p=$!; sleep 1; kill -TERM $p; wait $p; rc=$?
+p=$!; sleep 1
+# While it spins, its counters move: the interpreter counts instructions.
+a=$(vmtool stat | awk '/bt_insns/ {print $2}'); sleep 1
+b=$(vmtool stat | awk '/bt_insns/ {print $2}')
+[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ] && pass vmtool-stat-bt-insns-move ||
+	fail vmtool-stat-bt-insns-move "bt_insns '$a' then '$b'"
+kill -TERM $p; wait $p; rc=$?
 [ $rc = 1 ] && grep -q 'stopped by signal' /tmp/loop.out && pass vmtool-run-bt-signal ||
 	fail vmtool-run-bt-signal "rc $rc: $(cat /tmp/loop.out)"
 # lidt cs:[8] (limit 0); ud2; then the descriptor: #UD, #DF, shutdown.
