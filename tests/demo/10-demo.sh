@@ -5,10 +5,13 @@ echo "== hyvm demo in an emulated host: $(uname -r), $(grep -m1 'model name' /pr
 step insmod /hyvm/modules/hyvm.ko
 step cat /sys/class/misc/hyvm/engines
 step vmtool caps
-printf '\260\000\346\364\364' >/tmp/tiny.bin
-echo; echo "# a 5-byte real-mode guest: mov al,0; out 0xf4,al; hlt"
-step vmtool run --engine bt --mem 1M /tmp/tiny.bin
-echo "(exit status $?)"
+echo; echo "# the paper's isPrime guest under each engine this host has"
+for e in bt svm kvm; do
+	[ $e = kvm ] && modprobe kvm_amd 2>/dev/null
+	step vmtool run --engine $e --mem 64M /hyvm/guests/isprime.elf
+	echo "(exit status $?: 1 means the guest passed)"
+done
+modprobe -r kvm_amd 2>/dev/null
 echo; echo "# a VM held by a process, as vmtool stat sees it"
 hyvm-abi-test hold >/dev/null & pid=$!
 sleep 1
