@@ -5,12 +5,13 @@
 #
 #   1. build    hyvm.ko with W=1 and sparse (C=2), vmtool: warning-free
 #   2. unit     cmocka tests of the portable core (tests/unit)
+#      fuzz     a bounded libFuzzer run of the decoder and emulator
 #   3. sandbox  emulated hosts with hyvm loaded, running tests/sandbox/plan:
 #               QEMU TCG with Debian's kernel and with the test kernel
 #               (KUnit), Bochs (VT-x) with the test kernel
 #
 # Every result is one PASS:/FAIL:/SKIP: line; the last line is the count.
-# HYVM_TIERS="build unit qemu-stock qemu-test bochs-test" picks tiers.
+# HYVM_TIERS="build unit fuzz qemu-stock qemu-test bochs-test" picks tiers.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -18,7 +19,7 @@ out=$top/build/check
 mkdir -p "$out"
 results=$out/results.txt
 : >"$results"
-tiers=${HYVM_TIERS:-build unit qemu-stock qemu-test bochs-test}
+tiers=${HYVM_TIERS:-build unit fuzz qemu-stock qemu-test bochs-test}
 start=$(date +%s)
 say() { echo "check: $* ($(( $(date +%s) - start )) s)" >&2; }
 record() { tee -a "$results" | grep -E '^(PASS|FAIL|SKIP):' ; }
@@ -60,6 +61,11 @@ if want unit; then
 		tail -30 "$out/unit-build.log" >&2
 	fi
 	make -s -C tests/unit run 2>&1 | record
+fi
+
+if want fuzz; then
+	say "tier fuzz: decoder and emulator under libFuzzer, ASan, UBSan"
+	tests/fuzz/run.sh 2>&1 | record
 fi
 
 # The sandboxes: Bochs is single-threaded and slow, so it runs beside the

@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(build-essential bc bison flex libelf-dev libssl-dev kmod cpio sparse
       libcmocka-dev libzydis-dev linux-headers-amd64 linux-image-amd64
       linux-source-6.1 busybox-static qemu-system-x86 bochs bochsbios vgabios
-      bochs-term grub-pc-bin grub-common xorriso mtools rsync)
+      bochs-term grub-pc-bin grub-common xorriso mtools rsync gnuplot-nox)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
