@@ -763,76 +763,9 @@ out:
 	return ok;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /*
- * Decode throughput over the largest code section of @path, hyvm and
- * Zydis (instruction only, no operands: what hyvm computes), best of three
- * linear sweeps each.  Informational: printed, not asserted.
- */
-static void bench_elf(const char *path)
-{
-	const Elf64_Ehdr *eh;
-	const Elf64_Shdr *sh, *best = NULL;
-	ZydisDecodedInstruction z;
-	struct x86_insn h;
-	double th = 1e9, tz = 1e9, t;
-	unsigned long nh = 0, nz = 0;
-	struct stat st;
-	const u8 *p;
-	size_t off, n;
-	void *map;
-	int fd, i, pass;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0 || fstat(fd, &st))
-		return;
-	map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
-		return;
-	eh = map;
-	sh = (const void *)((const u8 *)map + eh->e_shoff);
-	for (i = 0; i < eh->e_shnum; i++)
-		if ((sh[i].sh_flags & SHF_EXECINSTR) && sh[i].sh_type == SHT_PROGBITS &&
-		    (!best || sh[i].sh_size > best->sh_size))
-			best = &sh[i];
-	if (!best)
-		goto out;
-	p = (const u8 *)map + best->sh_offset;
-	n = best->sh_size;
-	for (pass = 0; pass < 3; pass++) {
-		nh = nz = 0;
-		t = now();
-		for (off = 0; off < n; nh++)
-			off += x86_decode(&h, p + off, n - off, X86_MODE_LONG64) == X86_DECODE_OK ?
-			       h.len : 1;
-		t = now() - t;
-		th = t < th ? t : th;
-		t = now();
-		for (off = 0; off < n; nz++)
-			off += ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&zdec[X86_MODE_LONG64], NULL,
-									  p + off, n - off, &z)) ?
-			       z.length : 1;
-		t = now() - t;
-		tz = t < tz ? t : tz;
-	}
-	print_message("throughput on %zu bytes of code: hyvm %.1f M insn/s, Zydis %.1f M insn/s, "
-		      "ratio hyvm/Zydis %.2f\n", n, nh / th / 1e6, nz / tz / 1e6,
-		      (nh / th) / (nz / tz));
-out:
-	munmap(map, st.st_size);
-}
-
-/*
- * A corpus that is absent is skipped with a printed reason.  The test then
- * passes, since run.sh counts cmocka's "not ok # SKIP" as a failure.
+ * A corpus that is absent is skipped with a printed reason.  Decode
+ * throughput against Zydis is a benchmark: bench/decode/run.
  */
 #define CORPUS_SKIP(...) do {						\
 		print_message("SKIP: " __VA_ARGS__);			\
@@ -870,7 +803,6 @@ static void test_corpus_vmlinux(void **state)
 	report(path, &s);
 	assert_true(s.agree_ok > 1000000);
 	assert_int_equal(s.disagree, 0);
-	bench_elf(path);
 }
 
 static void test_corpus_modules(void **state)
