@@ -59,6 +59,7 @@ struct hyvm_svm_cpu {
 	bool enabled;			/* hyvm set EFER.SVME here */
 	u32 next_asid;
 	u64 asid_gen;
+	struct vmcb *last_vmcb;		/* the last one run here */
 };
 
 static DEFINE_PER_CPU(struct hyvm_svm_cpu, hyvm_svm_cpus);
@@ -331,6 +332,18 @@ static void svm_init_vmcb(struct hyvm_svm_vcpu *sv, struct hyvm_svm_vm *svm)
 		INTERCEPT_MONITOR, INTERCEPT_MWAIT, INTERCEPT_MWAIT_COND,
 		INTERCEPT_XSETBV, INTERCEPT_RDPRU,
 		/*
+		 * Debug registers are virtual: a breakpoint armed in the
+		 * hardware would also fire in the host, which does not switch
+		 * DR0-DR3 (and QEMU's software CPU crashes on such nested
+		 * breakpoints).
+		 */
+		INTERCEPT_DR0_READ, INTERCEPT_DR1_READ, INTERCEPT_DR2_READ,
+		INTERCEPT_DR3_READ, INTERCEPT_DR4_READ, INTERCEPT_DR5_READ,
+		INTERCEPT_DR6_READ, INTERCEPT_DR7_READ,
+		INTERCEPT_DR0_WRITE, INTERCEPT_DR1_WRITE, INTERCEPT_DR2_WRITE,
+		INTERCEPT_DR3_WRITE, INTERCEPT_DR4_WRITE, INTERCEPT_DR5_WRITE,
+		INTERCEPT_DR6_WRITE, INTERCEPT_DR7_WRITE,
+		/*
 		 * #DB and #AC can be raised again by their own delivery,
 		 * looping inside the CPU without ever opening an interrupt
 		 * window: intercept them so that the host keeps the CPU.
@@ -376,6 +389,8 @@ static int svm_vcpu_create(struct hyvm_vcpu *vcpu)
 	sv->vmcb = page_address(page);
 	sv->vmcb_pa = page_to_phys(page);
 	sv->asid_cpu = -1;
+	sv->dr6 = HYVM_DR6_INIT;
+	sv->dr7 = HYVM_DR7_INIT;
 	hyvm_msr_reset(&sv->msrs);
 	hyvm_emu_ctx_init(&sv->emu, vcpu);
 	svm_init_vmcb(sv, svm);
@@ -1012,6 +1027,99 @@ static int svm_exit_excp(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 	return SVM_RESUME;
 }
 
+/*
+ * MOV to or from a debug register.  The exit does not say which general
+ * register (no decode assists assumed): the instruction is read, through
+ * the guest's paging, and decoded here; it is 0F 21 /r or 0F 23 /r after
+ * optional prefixes, always in register form.
+ */
+static int svm_exit_dr(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	struct vmcb_save_area *s = &sv->vmcb->save;
+	u32 code = sv->vmcb->control.exit_code;
+	bool write = code >= SVM_EXIT_WRITE_DR0;
+	unsigned int dr = code & 0xf, i, gpr, rex = 0;
+	struct x86_emu *e = &sv->emu.emu;
+	u64 *regs[16], *reg, val;
+	u8 insn[15];
+
+	svm_store_state(vcpu, sv);
+	hyvm_emu_load(&sv->emu);
+	if (e->ops->read(e, s->cs.base + s->rip, insn, sizeof(insn), true) !=
+	    X86_EMU_CB_OK &&
+	    e->ops->read(e, s->cs.base + s->rip, insn, 3, true) !=
+	    X86_EMU_CB_OK)
+		goto not_emulated;
+	for (i = 0; i < sizeof(insn) - 2; i++) {
+		u8 b = insn[i];
+
+		if (b == 0x66 || b == 0x67 || b == 0xf2 || b == 0xf3 ||
+		    b == 0x2e || b == 0x3e || b == 0x26 || b == 0x36 ||
+		    b == 0x64 || b == 0x65)
+			continue;
+		if (e->mode == X86_MODE_LONG64 && (b & 0xf0) == 0x40) {
+			rex = b;
+			continue;
+		}
+		break;
+	}
+	if (insn[i] != 0x0f || insn[i + 1] != (write ? 0x23 : 0x21) ||
+	    ((insn[i + 2] >> 3) & 7) != dr)
+		goto not_emulated;
+	if (rex & 4) {			/* DR8-DR15 do not exist */
+		svm_inject(sv, UD_VECTOR, false, 0);
+		return SVM_RESUME;
+	}
+	if ((dr == 4 || dr == 5) && (s->cr4 & X86_CR4_DE)) {
+		svm_inject(sv, UD_VECTOR, false, 0);
+		return SVM_RESUME;
+	}
+	gpr = (insn[i + 2] & 7) | ((rex & 1) << 3);
+	regs[0] = &s->rax;
+	regs[1] = &sv->gprs.rcx;
+	regs[2] = &sv->gprs.rdx;
+	regs[3] = &sv->gprs.rbx;
+	regs[4] = &s->rsp;
+	regs[5] = &sv->gprs.rbp;
+	regs[6] = &sv->gprs.rsi;
+	regs[7] = &sv->gprs.rdi;
+	regs[8] = &sv->gprs.r8;
+	regs[9] = &sv->gprs.r9;
+	regs[10] = &sv->gprs.r10;
+	regs[11] = &sv->gprs.r11;
+	regs[12] = &sv->gprs.r12;
+	regs[13] = &sv->gprs.r13;
+	regs[14] = &sv->gprs.r14;
+	regs[15] = &sv->gprs.r15;
+	reg = regs[gpr];
+	if (dr == 4 || dr == 5)
+		dr += 2;
+	if (write) {
+		val = e->mode == X86_MODE_LONG64 ? *reg : (u32)*reg;
+		if (dr >= 6 && (val >> 32)) {
+			svm_inject(sv, GP_VECTOR, true, 0);
+			return SVM_RESUME;
+		}
+		if (dr < 4)
+			sv->dr[dr] = val;
+		else if (dr == 6)
+			sv->dr6 = (val & 0xf00f) | 0xffff0ff0;
+		else
+			sv->dr7 = (val & 0xffff2bff) | 0x400;
+	} else {
+		val = dr < 4 ? sv->dr[dr] : dr == 6 ? sv->dr6 : sv->dr7;
+		*reg = e->mode == X86_MODE_LONG64 ? val : (u32)val;
+	}
+	/* The length is known: no need for next_rip. */
+	s->rip += i + 3;
+	sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return SVM_RESUME;
+
+not_emulated:
+	svm_not_emulated(vcpu, sv);
+	return SVM_USER;
+}
+
 static const struct svm_exit svm_exits[] = {
 	[SVM_EXIT_INTR]		= { svm_exit_resume, HYVM_HWX_INTR },
 	[SVM_EXIT_NMI]		= { svm_exit_resume, HYVM_HWX_INTR },
@@ -1037,6 +1145,8 @@ static const struct svm_exit svm_exits[] = {
 	[SVM_EXIT_MWAIT_COND]	= { svm_exit_ud, HYVM_HWX_UD },
 	[SVM_EXIT_XSETBV]	= { svm_exit_ud, HYVM_HWX_UD },
 	[SVM_EXIT_RDPRU]	= { svm_exit_ud, HYVM_HWX_UD },
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7] = { svm_exit_dr, HYVM_HWX_OTHER },
+	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7] = { svm_exit_dr, HYVM_HWX_OTHER },
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = { svm_exit_excp, HYVM_HWX_EXCEPTION },
 	[SVM_EXIT_EXCP_BASE + AC_VECTOR] = { svm_exit_excp, HYVM_HWX_EXCEPTION },
 };
@@ -1129,6 +1239,24 @@ static void svm_pick_asid(struct hyvm_svm_vcpu *sv, struct hyvm_svm_cpu *c,
 	ctl->clean = 0;
 }
 
+/*
+ * DR0-DR3 are not switched and guest writes to DR7 are not intercepted:
+ * whatever breakpoints the guest armed must not stay armed in the host.
+ * Put the host's own back, or disarm.
+ */
+static void svm_restore_host_dr7(void)
+{
+	unsigned long dr7;
+
+	if (hw_breakpoint_active()) {
+		hw_breakpoint_restore();
+		return;
+	}
+	get_debugreg(dr7, 7);
+	if (dr7 & (DR_LOCAL_ENABLE_MASK | DR_GLOBAL_ENABLE_MASK))
+		set_debugreg(0, 7);
+}
+
 /* One guest entry.  Returns 0, or -EBUSY when SVM is not ours here. */
 static int svm_enter(struct hyvm_svm_vcpu *sv)
 {
@@ -1147,14 +1275,17 @@ static int svm_enter(struct hyvm_svm_vcpu *sv)
 	if (ret)
 		goto out;
 	svm_pick_asid(sv, c, cpu);
+	/* Branch predictions trained by another vCPU must not steer us. */
+	if (c->last_vmcb != sv->vmcb) {
+		indirect_branch_prediction_barrier();
+		c->last_vmcb = sv->vmcb;
+	}
 	/* Host breakpoints must not fire in the guest. */
 	if (hw_breakpoint_active())
 		set_debugreg(0, 7);
 	hyvm_svm_vmrun(sv->vmcb_pa, page_to_phys(c->host_save), &sv->gprs);
 	sv->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
-	/* #VMEXIT cleared DR7: put the host's breakpoints back. */
-	if (hw_breakpoint_active())
-		hw_breakpoint_restore();
+	svm_restore_host_dr7();
 out:
 	local_irq_enable();
 	preempt_enable();

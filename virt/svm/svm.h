@@ -64,6 +64,12 @@ struct hyvm_svm_vcpu {
 
 	bool shutdown;			/* triple fault: the vCPU is dead */
 
+	/*
+	 * The guest's debug registers, virtual: every access is intercepted
+	 * and no guest breakpoint is armed in the hardware.
+	 */
+	u64 dr[4], dr6, dr7;
+
 	/* Instructions that touch MMIO are emulated (virt/emulate). */
 	struct hyvm_emu_ctx emu;
 };

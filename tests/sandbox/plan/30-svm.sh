@@ -36,6 +36,7 @@ svm_run svm-cpuid 65 'cpuid ok' -- --mem 1M $g/cpuid.bin
 svm_run svm-msr 97 '' -- --mem 1M $g/msr.bin
 svm_run svm-illegal-insns 129 '' -- --mem 1M $g/illegal.bin
 svm_run svm-wild-msrs-ports 231 "" -- --mem 1M $g/wild.bin
+svm_run svm-virtual-debug-regs 233 "" -- --mem 1M $g/dbg.bin
 svm_run svm-triple-fault 1 'shut' -- --mem 1M $g/triple.bin
 svm_run svm-alive-after-triple-fault 1 '' -- --mem 1M $g/tiny.bin
 # RAM ends at 0x20000: a store and a load at 0x30000 are MMIO, emulated and
@@ -72,7 +73,7 @@ echo "$st" | grep -E 'hwexit_(intr|npf)'
 intr=$(echo "$st" | sed -n 's/^hwexit_intr //p')
 [ "${intr:-0}" -gt 0 ] && pass svm-debugfs-exit-counters ||
 	fail svm-debugfs-exit-counters "hwexit_intr '${intr}'"
-vmtool stat 2>&1 | grep -q "engine svm" && pass svm-vmtool-stat ||
+vmtool stat 2>&1 | grep -q "hwexit_intr" && pass svm-vmtool-stat ||
 	fail svm-vmtool-stat "$(vmtool stat 2>&1 | head -3 | tr '\n' ' ')"
 kill -TERM $pid
 i=0
