@@ -44,6 +44,7 @@ bool hyvm_gpa_slot(struct hyvm_vm *vm, u64 gpa, struct hyvm_memslot *out)
 	rcu_read_unlock();
 	return found;
 }
+HYVM_EXPORT_FOR_TESTS(hyvm_gpa_slot);
 
 /*
  * The user address of [gpa, gpa + *len), shortened to what one slot backs.

@@ -10,6 +10,7 @@
 #include <asm/processor-flags.h>
 #include <asm/msr-index.h>
 #include "hyvm.h"
+#include "gmem.h"
 
 /* ---- memory slots ---- */
 
@@ -186,7 +187,46 @@ static struct kunit_suite hyvm_engine_suite = {
 	.test_cases = hyvm_engine_cases,
 };
 
-kunit_test_suites(&hyvm_memslot_suite, &hyvm_sregs_suite, &hyvm_engine_suite);
+/* ---- guest-physical lookup through the slots ---- */
+
+static void hyvm_gmem_slot_lookup(struct kunit *test)
+{
+	struct hyvm_memslot a = { .id = 0, .base_gfn = 0, .npages = 0x100,
+				  .hva = 0x7f0000000000 };
+	struct hyvm_memslot b = { .id = 5, .flags = HYVM_MEM_READONLY,
+				  .base_gfn = 0x1000, .npages = 0x10,
+				  .hva = 0x7f1000000000 };
+	struct hyvm_vm *vm = kunit_kzalloc(test, sizeof(*vm), GFP_KERNEL);
+	struct hyvm_memslot out;
+
+	KUNIT_ASSERT_NOT_NULL(test, vm);
+	vm->slots[0] = &a;
+	vm->slots[5] = &b;
+	KUNIT_EXPECT_TRUE(test, hyvm_gpa_slot(vm, 0, &out));
+	KUNIT_EXPECT_EQ(test, out.hva, a.hva);
+	KUNIT_EXPECT_TRUE(test, hyvm_gpa_slot(vm, 0xfffff, &out));
+	KUNIT_EXPECT_EQ(test, out.id, 0u);
+	KUNIT_EXPECT_FALSE(test, hyvm_gpa_slot(vm, 0x100000, &out));
+	KUNIT_EXPECT_TRUE(test, hyvm_gpa_slot(vm, 0x1000000, &out));
+	KUNIT_EXPECT_EQ(test, out.id, 5u);
+	KUNIT_EXPECT_EQ(test, out.flags, (u32)HYVM_MEM_READONLY);
+	KUNIT_EXPECT_TRUE(test, hyvm_gpa_slot(vm, 0x100ffff, &out));
+	KUNIT_EXPECT_FALSE(test, hyvm_gpa_slot(vm, 0x1010000, &out));
+	KUNIT_EXPECT_FALSE(test, hyvm_gpa_slot(vm, ~0ULL, &out));
+}
+
+static struct kunit_case hyvm_gmem_cases[] = {
+	KUNIT_CASE(hyvm_gmem_slot_lookup),
+	{}
+};
+
+static struct kunit_suite hyvm_gmem_suite = {
+	.name = "hyvm_gmem",
+	.test_cases = hyvm_gmem_cases,
+};
+
+kunit_test_suites(&hyvm_memslot_suite, &hyvm_gmem_suite, &hyvm_sregs_suite,
+		  &hyvm_engine_suite);
 
 MODULE_IMPORT_NS(HYVM_KUNIT);
 MODULE_DESCRIPTION("KUnit tests for hyvm");
