@@ -66,9 +66,10 @@ int load_elf64(struct vm *vm, const struct image *img,
 		err_msg("ELF images need at least 4M of guest memory");
 		return -1;
 	}
-	if (img->size > EI_CLASS && img->data[EI_CLASS] != ELFCLASS64) {
-		err_msg("image '%s' is a 32-bit ELF file: give it a multiboot "
-			"header, or build it for x86-64", img->path);
+	if (img->size > EI_CLASS && !memcmp(img->data, ELFMAG, SELFMAG) &&
+	    img->data[EI_CLASS] == ELFCLASS32) {
+		err_msg("image '%s' is a 32-bit ELF file: only x86-64 ones start "
+			"in long mode (32-bit kernels need a multiboot header)", img->path);
 		return -1;
 	}
 	if (elf_load_segments(vm, img, HYVM_BOOT_RESERVED_END, &entry, &lo, &hi))

@@ -65,6 +65,8 @@ void rt_main(const struct hyvm_boot_info *bi)
 	rt_paging_init(bi);
 	rt_printf("%s: start (engine %s, %llu MiB)\n", guest_name, bi->engine,
 		  bi->mem_size >> 20);
+	if (bi->cmdline)
+		rt_printf("%s: cmdline '%s'\n", guest_name, (const char *)bi->cmdline);
 	guest_main(bi);
 	if (!rt_checks)
 		rt_panic("the guest checked nothing");

@@ -26,6 +26,26 @@ case $caps in
 	modprobe -r $m
 	exit 0 ;;
 esac
+pass guest-kvm-caps
+# The loaders refuse what they cannot start, with a reason (status 1).
+# expect_err NAME PATTERN VMTOOL-RUN-ARGS...
+expect_err() {
+	name=$1 pat=$2
+	shift 2
+	out=$(vmtool run --engine kvm "$@" 2>&1)
+	rc=$?
+	[ $rc = 1 ] && echo "$out" | grep -q "$pat" && pass "$name" ||
+		fail "$name" "rc $rc: $out"
+}
+g=/hyvm/guests
+[ -f $g/isprime.elf ] && expect_err vmtool-elf-needs-4m 'at least 4M' --mem 1M $g/isprime.elf
+[ -f $g/realmode.bin ] && expect_err vmtool-format-elf-not-elf 'not an ELF file' --format elf $g/realmode.bin
+[ -f $g/isprime.elf ] && expect_err vmtool-format-multiboot-no-header 'no multiboot header' --format multiboot $g/isprime.elf
+if [ -f $g/cpuid.elf ]; then
+	out=$(vmtool run --engine kvm --cmdline 'a b=c' $g/cpuid.elf 2>&1)
+	echo "$out" | grep -q "^cpuid: cmdline 'a b=c'" && pass vmtool-elf-cmdline ||
+		fail vmtool-elf-cmdline "$(echo "$out" | head -2 | tr '\n' ' ')"
+fi
 # A guest that hangs must not hang the plan.
 tmo=
 command -v timeout >/dev/null && tmo="timeout 300"
