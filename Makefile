@@ -58,3 +58,5 @@ shell:
 	@$(TOP)/tests/shell.sh $(or $(HOST),qemu) $(or $(KERNEL),stock)
 
 .PHONY: all module vmtool unit clean check demo shell
+.PHONY: bench
+bench: ; @$(TOP)/bench/run $(BENCH_ARGS)

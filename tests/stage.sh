@@ -34,4 +34,5 @@ cp "$top/tools/vmtool/vmtool" "$build"/bin/* "$stage/bin/"
 cp "$top"/tests/sandbox/plan/* "$stage/plan/"
 make -s -C "$top/tests/guests/svm-smoke" O="$stage/guests/svm-smoke" >&2
 mkdir -p "$stage/guests" && cp "$build"/guests/*.elf "$build"/guests/*.bin "$stage/guests/"
+make -s -C "$top/bench" stage STAGE="$stage" OUT="$build/bench" >&2
 echo "$stage"
