@@ -301,6 +301,11 @@ static int kvm_run(struct vm *vm, struct vm_exit *e)
 		e->kind = VMEXIT_HLT;
 		return 0;
 	case KVM_EXIT_INTR:
+	case KVM_EXIT_SET_TPR:
+		/*
+		 * SET_TPR: without an in-kernel local APIC, KVM reports CR8
+		 * writes; vmtool has no interrupt controller that cares.
+		 */
 		e->kind = VMEXIT_AGAIN;
 		return 0;
 	case KVM_EXIT_SHUTDOWN:

@@ -55,10 +55,6 @@ for e in bt svm vmx kvm; do
 			pass "bench-smoke-$e/$name"
 		elif why=$(echo "$out" | grep -E 'internal error 1 in the VMM|cannot run guests yet'); then
 			skip "bench-smoke-$e/$name" "not implemented in $e yet: $(echo "$why" | head -1)"
-		elif [ $e = kvm ] && echo "$out" | grep -q 'unexpected KVM exit reason 11'; then
-			# KVM_EXIT_SET_TPR: without an in-kernel LAPIC, KVM hands
-			# CR8 writes to userspace, which vmtool does not serve yet.
-			skip "bench-smoke-kvm/$name" "vmtool's KVM backend does not handle KVM_EXIT_SET_TPR yet"
 		else
 			why=$(echo "$out" | grep -E 'FAILED|crash|fail|vmtool:' | head -2 | tr '\n' ' ')
 			[ $rc = 124 ] && why="timed out"
