@@ -91,6 +91,19 @@ int hyvm_probe_svm(struct hyvm_engine_info *info)
 	if (!rdmsrl_safe(MSR_EFER, &efer) && (efer & EFER_SVME))
 		return why(info, -EBUSY,
 			   "SVM in use by another hypervisor (EFER.SVME set)");
+	hyvm_probe_svm_features(info);
+	return 0;
+}
+
+/**
+ * hyvm_probe_svm_features - NPT and ASIDs, and the reason text saying so
+ * @info: receives features and the reason
+ *
+ * Also for the svm engine, when EFER.SVME is set because hyvm itself runs
+ * svm VMs (which hyvm_probe_svm() cannot tell from another hypervisor).
+ */
+void hyvm_probe_svm_features(struct hyvm_engine_info *info)
+{
 	if (cpuid_eax(0x80000000) >= 0x8000000a) {
 		if (cpuid_edx(0x8000000a) & CPUID_8000000A_EDX_NPT)
 			info->features |= HYVM_ENGINE_F_TDP;
@@ -100,7 +113,6 @@ int hyvm_probe_svm(struct hyvm_engine_info *info)
 	snprintf(info->reason, sizeof(info->reason), "AMD-V%s%s",
 		 info->features & HYVM_ENGINE_F_TDP ? " with NPT" : "",
 		 info->features & HYVM_ENGINE_F_VPID ? ", ASIDs" : "");
-	return 0;
 }
 
 /**

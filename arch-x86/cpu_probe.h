@@ -6,6 +6,7 @@
 
 int hyvm_probe_vmx(struct hyvm_engine_info *info);
 int hyvm_probe_svm(struct hyvm_engine_info *info);
+void hyvm_probe_svm_features(struct hyvm_engine_info *info);
 int hyvm_probe_bt(struct hyvm_engine_info *info);
 
 #endif

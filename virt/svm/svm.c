@@ -253,14 +253,7 @@ static int svm_probe(struct hyvm_engine_info *info)
 	int ret = hyvm_probe_svm(info);
 
 	if (ret == -EBUSY && READ_ONCE(hyvm_svm_users)) {
-		memset(info->reason, 0, sizeof(info->reason));
-		if (cpuid_edx(0x8000000a) & CPUID_8000000A_EDX_NPT)
-			info->features |= HYVM_ENGINE_F_TDP;
-		if (cpuid_ebx(0x8000000a) > 1)
-			info->features |= HYVM_ENGINE_F_VPID;
-		snprintf(info->reason, sizeof(info->reason), "AMD-V%s%s",
-			 info->features & HYVM_ENGINE_F_TDP ? " with NPT" : "",
-			 info->features & HYVM_ENGINE_F_VPID ? ", ASIDs" : "");
+		hyvm_probe_svm_features(info);
 		ret = 0;
 	}
 	return ret;
