@@ -86,6 +86,26 @@ static int hyvm_set_state(struct vm *vm, const struct cpu_state *s)
 	return 0;
 }
 
+/* What the VMM could not do, in words, with the data it gave. */
+static void report_internal(const struct hyvm_run *run)
+{
+	static const char *const what[] = {
+		[HYVM_INTERNAL_EMULATION]	= "instruction not emulated at",
+		[HYVM_INTERNAL_DELIVERY]	= "cannot deliver vector",
+		[HYVM_INTERNAL_MEMORY]		= "guest memory vanished at",
+		[HYVM_INTERNAL_UNKNOWN_EXIT]	= "unknown hardware exit",
+		[HYVM_INTERNAL_NOT_READY]	= "engine not ready, error",
+	};
+	uint32_t e = run->internal.suberror;
+
+	if (e < sizeof(what) / sizeof(what[0]) && what[e])
+		err_msg("internal error %u in the VMM: %s 0x%llx (0x%llx)", e,
+			what[e], (unsigned long long)run->internal.data[0],
+			(unsigned long long)run->internal.data[1]);
+	else
+		err_msg("internal error %u in the VMM", e);
+}
+
 static int hyvm_run(struct vm *vm, struct vm_exit *e)
 {
 	struct hyvm_backend *b = vm->priv;
@@ -146,7 +166,7 @@ static int hyvm_run(struct vm *vm, struct vm_exit *e)
 			(unsigned long long)run->fail_entry.hardware_reason);
 		return -1;
 	case HYVM_EXIT_INTERNAL:
-		err_msg("internal error %u in the VMM", run->internal.suberror);
+		report_internal(run);
 		return -1;
 	case HYVM_EXIT_SYSTEM_EVENT:
 		err_msg("guest stopped the machine (event %u, status 0x%llx)",
