@@ -20,7 +20,7 @@ R=${HYVM_BENCH_R:-3}
 N_BT=${HYVM_BENCH_N_BT:-2000}
 N_HW=${HYVM_BENCH_N:-20000}
 N_NAT=${HYVM_BENCH_N_NATIVE:-5000}
-ENGINES=$(echo "${HYVM_BENCH_ENGINES:-bt,svm,vmx,kvm}" | tr , " ")
+ENGINES=$(echo "${HYVM_BENCH_ENGINES:-bt,svm,svm-npt0,vmx,vmx-ept0,kvm}" | tr , " ")
 COUNTERS=${HYVM_BENCH_COUNTERS:-1}
 g=${HYVM_BENCH_GUESTS:-/hyvm/guests/bench}
 echo "bench-info host=${HYVM_HOST:-real} kernel=$(uname -r) R=$R n_bt=$N_BT n=$N_HW n_native=$N_NAT"
@@ -91,7 +91,7 @@ run_one() {
 	out=/tmp/bench.out
 	mem=$((64 << 20))
 	: >$out
-	timeout 900 vmtool run --engine $e --mem 64M --cmdline "n=$n sync=$cnt" "$f" >$out 2>&1 &
+	timeout 900 vmtool run --engine $eng --mem 64M --cmdline "n=$n sync=$cnt" "$f" >$out 2>&1 &
 	pid=$!
 	synced=0
 	if [ "$cnt" = 1 ]; then
@@ -132,6 +132,13 @@ run_one() {
 }
 
 for e in $ENGINES; do
+	# svm-npt0 and vmx-ept0: the hardware engine on shadow paging, by the
+	# module parameter, set for the engine's runs and restored after.
+	eng=$e param=
+	case $e in
+	svm-npt0) eng=svm param=npt ;;
+	vmx-ept0) eng=vmx param=ept ;;
+	esac
 	if [ $e = kvm ]; then
 		if [ -z "$km" ] || ! modprobe $km 2>/dev/null; then
 			echo "bench-skip kvm modprobe ${km:-kvm} failed"
@@ -140,8 +147,21 @@ for e in $ENGINES; do
 		c=$(vmtool caps 2>&1 | grep '^reference kvm')
 		case $c in "reference kvm available"*) c= ;; esac
 	else
-		c=$(vmtool caps 2>&1 | grep "^engine $e ")
-		case $c in "engine $e available:"*) c= ;; esac
+		c=$(vmtool caps 2>&1 | grep "^engine $eng ")
+		case $c in "engine $eng available:"*) c= ;; esac
+	fi
+	if [ -z "$c" ] && [ -n "$param" ]; then
+		p=/sys/module/hyvm/parameters/$param
+		if [ -w $p ] && echo 0 >$p; then
+			# Refused until the shadow MMU is wired to the engine.
+			o=$(vmtool run --engine $eng --mem 64M --cmdline n=1 $g/callret.elf 2>&1)
+			if [ $? != 1 ] || ! echo "$o" | grep -q '^callret: pass'; then
+				c="$param=0: $(dmesg | grep -o "$param=0.*" | tail -1) $(echo "$o" | tail -1)"
+				echo 1 >$p
+			fi
+		else
+			c="no writable $p"
+		fi
 	fi
 	if [ -n "$c" ]; then
 		echo "bench-skip $e $c"
@@ -167,6 +187,7 @@ for e in $ENGINES; do
 		[ $e != kvm ] && [ "$COUNTERS" = 1 ] && run_one $e 0 $name $f $nn 1
 	done
 	[ $e = kvm ] && modprobe -r $km
+	[ -n "$param" ] && echo 1 >/sys/module/hyvm/parameters/$param
 done
 
 rep=1

@@ -3,7 +3,7 @@
  * What every nanobenchmark guest shares: its parameters from the vmtool
  * command line, the TSC, and the report.
  *
- *   --cmdline "n=ITER warm=ITER hold=CYCLES"
+ *   --cmdline "n=ITER warm=ITER sync=0|1"
  *
  * n is the number of timed operations (BENCH_N when not given: each guest
  * instruction costs microseconds under an interpreter, so the default is
