@@ -14,6 +14,7 @@
 #include "../hyvm.h"
 #include "../exit.h"
 #include "../emu_env.h"
+#include "../tdp.h"
 
 /*
  * Guest registers that the VMCB does not hold (RAX, RSP, RIP and RFLAGS
@@ -27,15 +28,6 @@ struct hyvm_svm_gprs {
 
 /* arch-x86/svm_vmrun.S */
 void hyvm_svm_vmrun(u64 vmcb_pa, u64 host_pa, struct hyvm_svm_gprs *gprs);
-
-/* Nested page table of one VM (npt.c). */
-struct hyvm_npt {
-	struct mutex lock;		/* changes to the tables */
-	u64 *root;			/* top-level table, one page */
-	int levels;			/* 4 or 5, as the host pages */
-	unsigned long pinned;		/* guest pages pinned so far */
-	unsigned long tables;		/* table pages allocated */
-};
 
 struct hyvm_svm_vm {
 	bool npt;			/* two-dimensional paging */
@@ -73,11 +65,5 @@ struct hyvm_svm_vcpu {
 	/* Instructions that touch MMIO are emulated (virt/emulate). */
 	struct hyvm_emu_ctx emu;
 };
-
-int hyvm_npt_init(struct hyvm_npt *npt);
-void hyvm_npt_destroy(struct hyvm_npt *npt, struct mm_struct *mm);
-int hyvm_npt_map(struct hyvm_vm *vm, struct hyvm_npt *npt, u64 gpa,
-		 bool write, bool *mmio);
-u64 hyvm_npt_root_pa(struct hyvm_npt *npt);
 
 #endif /* HYVM_SVM_SVM_H */

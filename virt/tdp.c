@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Nested page tables for the svm engine (npt=1).
+ * Two-dimensional page tables, shared by the hardware engines: AMD's
+ * nested page table (svm, npt=1) and Intel's EPT (vmx, ept=1).
  *
  * The table maps guest-physical to host-physical addresses.  It is built
  * lazily: a nested page fault on a guest frame inside a memory slot pins
@@ -11,15 +12,19 @@
  * flush is needed for them; everything is unpinned and freed when the VM
  * goes away.
  *
- * The table format is the host's: four or five levels, as the host pages
- * (the CPU walks nested tables in the host's paging mode).
+ * Both formats have a present/readable bit 0, a writable bit 1 and a bit 2
+ * that tables set (NPT: user, which nested walks are; EPT: execute), so one
+ * walker serves both.  They differ in the depth (NPT: four or five levels,
+ * as the host pages, since the CPU walks nested tables in the host's paging
+ * mode; EPT: four, as the capability MSR allows) and in the extra bits of a
+ * leaf (EPT: the memory type), which the engine gives at init.
  */
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <asm/io.h>
 #include <asm/pgtable.h>
-#include "svm.h"
+#include "tdp.h"
 
 #define NPT_P		BIT_ULL(0)
 #define NPT_RW		BIT_ULL(1)
@@ -27,12 +32,28 @@
 #define NPT_ADDR	GENMASK_ULL(51, 12)
 #define NPT_TABLE	(NPT_P | NPT_RW | NPT_US)
 
-int hyvm_npt_init(struct hyvm_npt *npt)
+/**
+ * hyvm_tdp_init - an empty two-dimensional table
+ * @npt: the table
+ * @levels: its depth, 4 or 5
+ * @leaf_bits: bits every leaf entry carries besides present, writable and
+ *	       bit 2 (EPT: its memory type)
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int hyvm_tdp_init(struct hyvm_npt *npt, int levels, u64 leaf_bits)
 {
 	mutex_init(&npt->lock);
-	npt->levels = pgtable_l5_enabled() ? 5 : 4;
+	npt->levels = levels;
+	npt->leaf_bits = leaf_bits;
 	npt->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	return npt->root ? 0 : -ENOMEM;
+}
+
+/* AMD's nested page table: as deep as the host's own paging. */
+int hyvm_npt_init(struct hyvm_npt *npt)
+{
+	return hyvm_tdp_init(npt, pgtable_l5_enabled() ? 5 : 4, 0);
 }
 
 u64 hyvm_npt_root_pa(struct hyvm_npt *npt)
@@ -118,7 +139,7 @@ static int npt_pin(struct mm_struct *mm, unsigned long hva, bool writable,
 }
 
 /**
- * hyvm_npt_map - resolve a nested page fault
+ * hyvm_npt_map - resolve a nested page fault or an EPT violation
  * @vm: the VM (its slots and creator's mm)
  * @npt: its nested page table
  * @gpa: the faulting guest-physical address
@@ -183,7 +204,7 @@ int hyvm_npt_map(struct hyvm_vm *vm, struct hyvm_npt *npt, u64 gpa,
 		goto out;
 	npt->pinned++;
 	WRITE_ONCE(*table, page_to_phys(page) | NPT_P | NPT_US |
-			   (writable ? NPT_RW : 0));
+			   npt->leaf_bits | (writable ? NPT_RW : 0));
 out:
 	mutex_unlock(&npt->lock);
 out_vm:
