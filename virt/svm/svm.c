@@ -35,6 +35,7 @@
 #include <asm/svm.h>
 #include <asm/trapnr.h>
 #include "svm.h"
+#include "../hw_enable.h"
 #include "../../arch-x86/cpu_probe.h"
 
 static bool npt = true;
@@ -63,9 +64,6 @@ struct hyvm_svm_cpu {
 };
 
 static DEFINE_PER_CPU(struct hyvm_svm_cpu, hyvm_svm_cpus);
-static DEFINE_MUTEX(hyvm_svm_lock);	/* the fields below */
-static unsigned int hyvm_svm_users;	/* svm VMs that exist */
-static atomic_t hyvm_svm_busy_cpus;
 static u32 hyvm_svm_max_asid;
 static bool hyvm_svm_nrips;
 static struct page *hyvm_svm_iopm;
@@ -96,13 +94,7 @@ static int svm_cpu_enable(void)
 	return 0;
 }
 
-static void svm_cpu_enable_ipi(void *unused)
-{
-	if (svm_cpu_enable())
-		atomic_inc(&hyvm_svm_busy_cpus);
-}
-
-static void svm_cpu_disable_ipi(void *unused)
+static void svm_cpu_disable(void)
 {
 	struct hyvm_svm_cpu *c = this_cpu_ptr(&hyvm_svm_cpus);
 	u64 efer;
@@ -193,56 +185,23 @@ static int svm_alloc_global(void)
 	return 0;
 }
 
-/*
- * First svm VM: allocate the per-CPU areas and enable SVM on every online
- * CPU.  Fails with -EBUSY, undoing everything, if another hypervisor holds
- * SVM on any CPU.
- */
-static int svm_get(void)
+/* First svm VM: the capabilities, then the areas every CPU needs. */
+static int svm_setup(void)
 {
-	int ret = 0;
-
-	mutex_lock(&hyvm_svm_lock);
-	if (hyvm_svm_users++)
-		goto out;
 	hyvm_svm_max_asid = cpuid_ebx(0x8000000a) - 1;
 	hyvm_svm_nrips = cpuid_edx(0x8000000a) & CPUID_8000000A_EDX_NRIPS;
-	ret = svm_alloc_global();
-	if (ret)
-		goto err;
-	atomic_set(&hyvm_svm_busy_cpus, 0);
-	cpus_read_lock();
-	on_each_cpu(svm_cpu_enable_ipi, NULL, 1);
-	if (atomic_read(&hyvm_svm_busy_cpus)) {
-		on_each_cpu(svm_cpu_disable_ipi, NULL, 1);
-		cpus_read_unlock();
-		pr_warn("another hypervisor has SVM enabled (EFER.SVME) on %d CPUs: svm VMs are refused until it lets go\n",
-			atomic_read(&hyvm_svm_busy_cpus));
-		ret = -EBUSY;
-		goto err;
-	}
-	cpus_read_unlock();
-	goto out;
-err:
-	svm_free_cpu_pages();
-	hyvm_svm_users--;
-out:
-	mutex_unlock(&hyvm_svm_lock);
-	return ret;
+	return svm_alloc_global();
 }
 
-/* Last svm VM gone: SVM off everywhere, areas freed. */
-static void svm_put(void)
-{
-	mutex_lock(&hyvm_svm_lock);
-	if (!--hyvm_svm_users) {
-		cpus_read_lock();
-		on_each_cpu(svm_cpu_disable_ipi, NULL, 1);
-		cpus_read_unlock();
-		svm_free_cpu_pages();
-	}
-	mutex_unlock(&hyvm_svm_lock);
-}
+static struct hyvm_hw_enable svm_hw = {
+	.name		= "svm",
+	.busy_reason	= "SVM enabled (EFER.SVME)",
+	.setup		= svm_setup,
+	.cpu_enable	= svm_cpu_enable,
+	.cpu_disable	= svm_cpu_disable,
+	.teardown	= svm_free_cpu_pages,
+	.lock		= HYVM_HW_ENABLE_LOCK(svm_hw),
+};
 
 /*
  * The probe of arch-x86 sees EFER.SVME set while hyvm itself has svm VMs:
@@ -252,7 +211,7 @@ static int svm_probe(struct hyvm_engine_info *info)
 {
 	int ret = hyvm_probe_svm(info);
 
-	if (ret == -EBUSY && READ_ONCE(hyvm_svm_users)) {
+	if (ret == -EBUSY && hyvm_hw_in_use(&svm_hw)) {
 		hyvm_probe_svm_features(info);
 		ret = 0;
 	}
@@ -281,7 +240,7 @@ static int svm_vm_init(struct hyvm_vm *vm)
 	ret = hyvm_npt_init(&svm->npt_tables);
 	if (ret)
 		goto err_free;
-	ret = svm_get();
+	ret = hyvm_hw_get(&svm_hw);
 	if (ret)
 		goto err_npt;
 	vm->engine_priv = svm;
@@ -303,7 +262,7 @@ static void svm_vm_destroy(struct hyvm_vm *vm)
 	hyvm_npt_destroy(&svm->npt_tables, vm->mm);
 	kfree(svm);
 	vm->engine_priv = NULL;
-	svm_put();
+	hyvm_hw_put(&svm_hw);
 }
 
 /* ---- vCPUs ---- */

@@ -46,6 +46,7 @@
 #include <asm/tsc.h>
 #include <asm/vmx.h>
 #include "vmx.h"
+#include "../hw_enable.h"
 #include "../../arch-x86/cpu_probe.h"
 #include "../../arch-x86/vmx_insn.h"
 
@@ -107,9 +108,6 @@ struct hyvm_vmx_cpu {
 };
 
 static DEFINE_PER_CPU(struct hyvm_vmx_cpu, hyvm_vmx_cpus);
-static DEFINE_MUTEX(hyvm_vmx_lock);	/* the fields below */
-static unsigned int hyvm_vmx_users;	/* vmx VMs that exist */
-static atomic_t hyvm_vmx_busy_cpus;
 static struct vmx_config vmcs_conf;
 static struct page *hyvm_vmx_msr_bitmap;
 static DEFINE_IDA(hyvm_vmx_vpids);
@@ -310,13 +308,7 @@ static int vmx_cpu_enable(void)
 	return 0;
 }
 
-static void vmx_cpu_enable_ipi(void *unused)
-{
-	if (vmx_cpu_enable())
-		atomic_inc(&hyvm_vmx_busy_cpus);
-}
-
-static void vmx_cpu_disable_ipi(void *unused)
+static void vmx_cpu_disable(void)
 {
 	struct hyvm_vmx_cpu *c = this_cpu_ptr(&hyvm_vmx_cpus);
 
@@ -390,60 +382,28 @@ static int vmx_alloc_global(void)
 	return 0;
 }
 
-/*
- * First vmx VM: compute the controls, allocate the per-CPU areas and
- * enter VMX operation on every online CPU.  Fails with -EBUSY, undoing
- * everything, if another hypervisor holds VMX on any CPU.
- */
-static int vmx_get(void)
+/* First vmx VM: the controls from the capability MSRs, then the areas. */
+static int vmx_setup(void)
 {
-	int ret = 0;
+	int ret = vmx_setup_config(&vmcs_conf);
 
-	mutex_lock(&hyvm_vmx_lock);
-	if (hyvm_vmx_users++)
-		goto out;
-	ret = vmx_setup_config(&vmcs_conf);
 	if (ret) {
 		pr_warn("this CPU lacks what the vmx engine needs (EPT with write-back 4-level tables, unrestricted guest): %d\n",
 			ret);
-		goto err;
+		return ret;
 	}
-	ret = vmx_alloc_global();
-	if (ret)
-		goto err;
-	atomic_set(&hyvm_vmx_busy_cpus, 0);
-	cpus_read_lock();
-	on_each_cpu(vmx_cpu_enable_ipi, NULL, 1);
-	if (atomic_read(&hyvm_vmx_busy_cpus)) {
-		on_each_cpu(vmx_cpu_disable_ipi, NULL, 1);
-		cpus_read_unlock();
-		pr_warn("another hypervisor has VMX enabled (CR4.VMXE) on %d CPUs: vmx VMs are refused until it lets go\n",
-			atomic_read(&hyvm_vmx_busy_cpus));
-		ret = -EBUSY;
-		goto err;
-	}
-	cpus_read_unlock();
-	goto out;
-err:
-	vmx_free_global();
-	hyvm_vmx_users--;
-out:
-	mutex_unlock(&hyvm_vmx_lock);
-	return ret;
+	return vmx_alloc_global();
 }
 
-/* Last vmx VM gone (its VMCSs cleared): VMXOFF everywhere. */
-static void vmx_put(void)
-{
-	mutex_lock(&hyvm_vmx_lock);
-	if (!--hyvm_vmx_users) {
-		cpus_read_lock();
-		on_each_cpu(vmx_cpu_disable_ipi, NULL, 1);
-		cpus_read_unlock();
-		vmx_free_global();
-	}
-	mutex_unlock(&hyvm_vmx_lock);
-}
+static struct hyvm_hw_enable vmx_hw = {
+	.name		= "vmx",
+	.busy_reason	= "VMX enabled (CR4.VMXE)",
+	.setup		= vmx_setup,
+	.cpu_enable	= vmx_cpu_enable,
+	.cpu_disable	= vmx_cpu_disable,
+	.teardown	= vmx_free_global,
+	.lock		= HYVM_HW_ENABLE_LOCK(vmx_hw),
+};
 
 /*
  * The probe of arch-x86 sees CR4.VMXE set while hyvm itself has vmx VMs:
@@ -453,7 +413,7 @@ static int vmx_probe(struct hyvm_engine_info *info)
 {
 	int ret = hyvm_probe_vmx(info);
 
-	if (ret == -EBUSY && READ_ONCE(hyvm_vmx_users) &&
+	if (ret == -EBUSY && hyvm_hw_in_use(&vmx_hw) &&
 	    this_cpu_read(hyvm_vmx_cpus.enabled)) {
 		memset(info->reason, 0, sizeof(info->reason));
 		info->features = HYVM_ENGINE_F_TDP | HYVM_ENGINE_F_UG |
@@ -480,7 +440,7 @@ static int vmx_vm_init(struct hyvm_vm *vm)
 	vv = kzalloc(sizeof(*vv), GFP_KERNEL_ACCOUNT);
 	if (!vv)
 		return -ENOMEM;
-	ret = vmx_get();
+	ret = hyvm_hw_get(&vmx_hw);
 	if (ret)
 		goto err_free;
 	/* Write-back memory; the guest's PAT still applies on top. */
@@ -495,7 +455,7 @@ static int vmx_vm_init(struct hyvm_vm *vm)
 
 err_put:
 	hyvm_npt_destroy(&vv->ept, vm->mm);
-	vmx_put();
+	hyvm_hw_put(&vmx_hw);
 err_free:
 	kfree(vv);
 	return ret;
@@ -510,7 +470,7 @@ static void vmx_vm_destroy(struct hyvm_vm *vm)
 	hyvm_npt_destroy(&vv->ept, vm->mm);
 	kfree(vv);
 	vm->engine_priv = NULL;
-	vmx_put();
+	hyvm_hw_put(&vmx_hw);
 }
 
 /* ---- vCPUs ---- */
