@@ -111,6 +111,10 @@ struct world {
 	u64 accesses, faults, hidden_seen, edits;
 	unsigned int p_present, rsvd_permille;
 	u64 cr3s[3];
+	/* every shadow entry a TLB may hold since the last flush */
+	u64 *tlb[MAX_TABLES];
+	u64 tlb_flushes;
+	bool tlb_model;
 };
 
 static u64 outcomes[4], echist[64], subset_checked, hw_view_accesses;
@@ -592,6 +596,56 @@ static void check_invariants(struct world *w)
 	      "guest memory differs");
 }
 
+/*
+ * A TLB may cache any present shadow entry, and keeps it until the glue
+ * flushes, which it does when the core sets tlb_dirty.  So between two
+ * flushes no entry may disappear or lose rights (a table, its frame, W,
+ * U) or gain NX or another key; more rights need no flush.  Checked after
+ * every operation against a copy of all tables taken at the last flush
+ * and refreshed after each operation (rights only grow in between, so the
+ * copy holds the most a TLB may have cached).
+ */
+#define TLB_RIGHTS_LOST(old, new) \
+	((((old) & (HYVM_PTE_W | HYVM_PTE_U)) & ~(new)) || \
+	 (((new) & ~(old)) & (HYVM_PTE_NX | HYVM_PTE_PKEY_MASK)))
+
+static void check_tlb(struct world *w)
+{
+	bool dirty = w->vm->tlb_dirty;
+	unsigned int i, j;
+
+	for (i = 0; i < MAX_TABLES; i++) {
+		const u64 *t = w->host.tables[i];
+		u64 *c = w->tlb[i];
+
+		if (c && !dirty) {
+			for (j = 0; j < 512; j++) {
+				u64 o = c[j], n = t ? t[j] : 0;
+
+				if (!(o & HYVM_PTE_P))
+					continue;
+				CHECK(w, (n & HYVM_PTE_P) &&
+				      ((o ^ n) & 0x000ffffffffff000ULL) == 0 &&
+				      !TLB_RIGHTS_LOST(o, n),
+				      "table %u entry %u: %#llx became %#llx without a TLB flush",
+				      i, j, (unsigned long long)o,
+				      (unsigned long long)n);
+			}
+		}
+		if (t) {
+			if (!c)
+				c = w->tlb[i] = malloc(4096);
+			memcpy(c, t, 4096);
+		} else if (c) {
+			free(c);
+			w->tlb[i] = NULL;
+		}
+	}
+	if (dirty)
+		w->tlb_flushes++;
+	w->vm->tlb_dirty = false;
+}
+
 static struct hyvm_shadow_stats total;
 
 /* Run the other vCPU: the core keeps no pointer to a vCPU struct. */
@@ -667,6 +721,10 @@ static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
 		load_cr3(w, rand_cr3(w));
 	}
 
+	/* The TLB check copies every table after every operation: 1 in 8. */
+	w->tlb_model = !(seed & 7);
+	if (w->tlb_model)
+		check_tlb(w);
 	for (i = 0; i < ops; i++) {
 		r = prng_below(&w->prng, 1000);
 		if (getenv("HYVM_TRACE"))
@@ -705,6 +763,8 @@ static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
 		} else {
 			hyvm_shadow_zap_all(w->vm);
 		}
+		if (w->tlb_model)
+			check_tlb(w);
 		if ((i & 63) == 63) {
 			check_invariants(w);
 			check_subset(w);
@@ -734,6 +794,11 @@ static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
 	CHECK(w, w->vm->stats.meta_objects == 0,
 	      "%llu metadata objects left after teardown",
 	      (unsigned long long)w->vm->stats.meta_objects);
+	CHECK(w, !w->tlb_model || w->tlb_flushes || !w->vm->stats.zaps,
+	      "%llu zaps and not one TLB flush",
+	      (unsigned long long)w->vm->stats.zaps);
+	for (i = 0; i < MAX_TABLES; i++)
+		free(w->tlb[i]);
 	free(w->vm);
 	free(w->ref_bytes);
 	free(w->sys_bytes);

@@ -124,6 +124,7 @@ static void drop_spte(struct hyvm_shadow_vm *vm, struct hyvm_sp *sp, u32 idx)
 	}
 	sp->spt[idx] = 0;
 	vm->stats.zaps++;
+	vm->tlb_dirty = true;
 }
 
 static void sp_unlink_parents(struct hyvm_shadow_vm *vm, struct hyvm_sp *sp)
@@ -137,6 +138,7 @@ static void sp_unlink_parents(struct hyvm_shadow_vm *vm, struct hyvm_sp *sp)
 		p->spt[idx] = 0;
 		sp_children(p)[idx] = NULL;
 		vm->stats.zaps++;
+		vm->tlb_dirty = true;
 	}
 	hyvm_ref_free(vm, &sp->parents);
 }
@@ -203,9 +205,13 @@ static void write_protect_gfn(struct hyvm_shadow_vm *vm, u64 gfn)
 
 	if (!h)
 		return;
-	for (i = 0; i < h->refs.n; i++)
-		h->refs.v[i].sp->spt[h->refs.v[i].idx] &=
-			~(HYVM_PTE_W | HYVM_PTE_D);
+	for (i = 0; i < h->refs.n; i++) {
+		u64 *e = &h->refs.v[i].sp->spt[h->refs.v[i].idx];
+
+		if (*e & HYVM_PTE_W)
+			vm->tlb_dirty = true;
+		*e &= ~(HYVM_PTE_W | HYVM_PTE_D);
+	}
 }
 
 static struct hyvm_sp *sp_create(struct hyvm_shadow_vm *vm, u64 gfn,
@@ -781,6 +787,14 @@ static enum hyvm_shadow_result page_fault(struct hyvm_shadow_vcpu *v,
 		}
 	} else if (!spte) {
 		drop_spte(vm, sp, idx);
+	} else if (((sp->spt[idx] & (HYVM_PTE_W | HYVM_PTE_U)) & ~spte) ||
+		   ((spte & ~sp->spt[idx]) & (HYVM_PTE_NX | HYVM_PTE_PKEY_MASK))) {
+		/*
+		 * Same frame, fewer rights (or another key): a TLB may hold
+		 * the old ones.  More rights need no flush, since a fault
+		 * drops the stale TLB entry for its address.
+		 */
+		vm->tlb_dirty = true;
 	}
 	sp->spt[idx] = spte;
 

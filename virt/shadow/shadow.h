@@ -23,7 +23,9 @@ struct hyvm_shadow_fault;
  *	MMU notifier that calls it).
  * @alloc_table: allocate a zeroed 4 KiB shadow table; return its kernel
  *	pointer and store its host frame number in @hpfn; NULL on failure.
- * @free_table: free a table returned by @alloc_table.
+ * @free_table: free a table returned by @alloc_table.  A CPU may still
+ *	cache entries of a table freed while @tlb_dirty is set: the glue
+ *	must not reuse its memory before it has flushed every TLB.
  * @trace_fault: optional (may be NULL): called after every
  *	hyvm_shadow_page_fault() with its arguments and outcome (@result is
  *	an enum hyvm_shadow_result), for the glue's tracepoints.
@@ -126,6 +128,13 @@ struct hyvm_shadow_vm {
 	struct hyvm_list lru;		/* most recently used first */
 	u64 max_pages;			/* cap; 0 = none */
 	u32 flood_threshold;		/* traced writes before unshadow */
+	/*
+	 * Set whenever a present shadow entry was removed or lost rights:
+	 * a TLB or paging-structure cache may still hold it.  The glue
+	 * flushes every vCPU's TLB (and only then frees tables it was given
+	 * back or unpins frames) and clears the flag.
+	 */
+	bool tlb_dirty;
 	struct hyvm_shadow_stats stats;
 };
 
