@@ -12,6 +12,7 @@
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 #include "hyvm.h"
+#include "shadow_host.h"
 
 static struct dentry *hyvm_debugfs_root;
 
@@ -22,6 +23,15 @@ static int live_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(live);
+
+static int shadow_live_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "tables %ld\npinned %ld\n",
+		   atomic_long_read(&hyvm_shadow_live_tables),
+		   atomic_long_read(&hyvm_shadow_live_pins));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(shadow_live);
 
 static int engine_show(struct seq_file *m, void *unused)
 {
@@ -41,6 +51,7 @@ static int vm_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "vcpus_created %llu\n", READ_ONCE(vm->stat.vcpus_created));
 	seq_printf(m, "slot_updates %llu\n", READ_ONCE(vm->stat.slot_updates));
 	seq_printf(m, "slot_rejects %llu\n", READ_ONCE(vm->stat.slot_rejects));
+	hyvm_shost_stats_show(vm, m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vm_stats);
@@ -68,6 +79,8 @@ void hyvm_debugfs_init(void)
 {
 	hyvm_debugfs_root = debugfs_create_dir("hyvm", NULL);
 	debugfs_create_file("live", 0444, hyvm_debugfs_root, NULL, &live_fops);
+	debugfs_create_file("shadow_live", 0444, hyvm_debugfs_root, NULL,
+			    &shadow_live_fops);
 }
 
 void hyvm_debugfs_exit(void)

@@ -17,6 +17,7 @@
 #include "exit.h"
 #include "gmem.h"
 #include "shadow/walk.h"
+#include "shadow_host.h"
 
 static int gm_read(void *opaque, u64 gpa, void *buf, unsigned int len)
 {
@@ -144,7 +145,10 @@ static int emu_access(struct x86_emu *emu, u64 la, void *buf,
 
 		if (ret)
 			return ret;
-		if (src)
+		if (src && ctx->vcpu->vm->shost)
+			/* Page-table stores must reach the shadow. */
+			ret = hyvm_shost_write(ctx->vcpu->vm, pa, src, chunk);
+		else if (src)
 			ret = hyvm_gmem_write(ctx->vcpu->vm, pa, src, chunk);
 		else
 			ret = hyvm_gmem_read(ctx->vcpu->vm, pa, buf, chunk);

@@ -8,6 +8,7 @@
  */
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include "hyvm.h"
 #include "gmem.h"
@@ -169,4 +170,52 @@ int hyvm_gmem_cmpxchg(struct hyvm_vm *vm, u64 gpa, u64 old, u64 new,
 efault:
 	user_access_end();
 	return -EFAULT;
+}
+
+/**
+ * hyvm_gmem_pin - pin one page of the VM creator's memory
+ * @mm: the creator's mm, which must be current->mm
+ * @hva: the page's user address
+ * @writable: pin for writing (the guest may write it)
+ * @page: receives the page
+ *
+ * FOLL_LONGTERM: the host can neither migrate nor reclaim the page while
+ * a shadow or nested table maps it.  The page is charged to @mm's
+ * pinned_vm against RLIMIT_MEMLOCK, unless the caller has CAP_IPC_LOCK.
+ *
+ * Return: 0, -ENOMEM over the limit, or the error of pinning (-EFAULT
+ * when userspace unmapped the memory).
+ */
+int hyvm_gmem_pin(struct mm_struct *mm, unsigned long hva, bool writable,
+		  struct page **page)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	int ret;
+
+	if (atomic64_add_return(1, &mm->pinned_vm) > limit &&
+	    !capable(CAP_IPC_LOCK)) {
+		atomic64_dec(&mm->pinned_vm);
+		return -ENOMEM;
+	}
+	ret = pin_user_pages_fast(hva, 1,
+				  FOLL_LONGTERM | (writable ? FOLL_WRITE : 0),
+				  page);
+	if (ret == 1)
+		return 0;
+	atomic64_dec(&mm->pinned_vm);
+	return ret < 0 ? ret : -EFAULT;
+}
+
+/**
+ * hyvm_gmem_unpin - undo hyvm_gmem_pin()
+ * @mm: the mm to uncharge now, or NULL when the caller uncharges a whole
+ *	count itself
+ * @page: the page
+ * @dirty: the guest may have written it: tell the host so
+ */
+void hyvm_gmem_unpin(struct mm_struct *mm, struct page *page, bool dirty)
+{
+	unpin_user_pages_dirty_lock(&page, 1, dirty);
+	if (mm)
+		atomic64_dec(&mm->pinned_vm);
 }

@@ -11,4 +11,10 @@ int hyvm_gmem_write(struct hyvm_vm *vm, u64 gpa, const void *buf,
 int hyvm_gmem_cmpxchg(struct hyvm_vm *vm, u64 gpa, u64 old, u64 new,
 		      unsigned int size);
 
+struct mm_struct;
+struct page;
+int hyvm_gmem_pin(struct mm_struct *mm, unsigned long hva, bool writable,
+		  struct page **page);
+void hyvm_gmem_unpin(struct mm_struct *mm, struct page *page, bool dirty);
+
 #endif

@@ -18,6 +18,8 @@
 
 struct hyvm_vm;
 struct hyvm_vcpu;
+struct hyvm_shost;
+struct hyvm_memslot;
 struct seq_file;
 
 /**
@@ -36,6 +38,9 @@ struct seq_file;
  *		then fails with EOPNOTSUPP).
  * @vcpu_stats_show: prints the engine's own per-vCPU counters, "name value"
  *		per line, into the vCPU's debugfs stats file; may be NULL.
+ * @slot_removed: a memory slot was deleted and no vCPU can find it any
+ *		more: drop every mapping of its frames, and only then unpin
+ *		them; may be NULL.  Called with the VM lock held.
  *
  * Register state lives in struct hyvm_vcpu (regs, sregs) while the vCPU is
  * not running; engines load it on entry and store it back before returning.
@@ -50,6 +55,7 @@ struct hyvm_engine_ops {
 	void (*vcpu_free)(struct hyvm_vcpu *vcpu);
 	int (*vcpu_run)(struct hyvm_vcpu *vcpu);
 	void (*vcpu_stats_show)(struct hyvm_vcpu *vcpu, struct seq_file *m);
+	void (*slot_removed)(struct hyvm_vm *vm, const struct hyvm_memslot *s);
 };
 
 extern const struct hyvm_engine_ops hyvm_bt_ops;
@@ -117,6 +123,9 @@ struct hyvm_vm {
 	struct hyvm_vm_stat stat;
 	struct dentry *debugfs;
 	struct list_head node;		/* hyvm_vm_list */
+
+	atomic64_t tlb_gen;		/* tlb.c */
+	struct hyvm_shost *shost;	/* shadow MMU glue, if the engine uses it */
 };
 
 struct hyvm_vcpu {
@@ -129,6 +138,11 @@ struct hyvm_vcpu {
 	void *engine_priv;
 	struct hyvm_vcpu_stat stat;
 	struct dentry *debugfs;
+
+	/* tlb.c: the CPU running this vCPU's guest (-1: none) and the flush
+	 * generation its guest TLB is from. */
+	int guest_cpu;
+	u64 tlb_gen_seen;
 };
 
 /* main.c */
@@ -159,6 +173,11 @@ int hyvm_create_vcpu(struct hyvm_vm *vm, unsigned long id);
 void hyvm_vcpu_reset_state(struct hyvm_vcpu *vcpu);
 int hyvm_check_sregs(const struct hyvm_sregs *sregs);
 void hyvm_vcpu_destroy(struct hyvm_vcpu *vcpu);
+
+/* tlb.c */
+bool hyvm_tlb_enter(struct hyvm_vcpu *vcpu);
+void hyvm_tlb_exit(struct hyvm_vcpu *vcpu);
+void hyvm_tlb_flush_all(struct hyvm_vm *vm);
 
 /* debugfs.c */
 void hyvm_debugfs_init(void);

@@ -115,6 +115,56 @@ TRACE_EVENT(hyvm_exit,
 		  __entry->code, __entry->rip, __entry->info1, __entry->info2)
 );
 
+/* Shadow MMU (shadow_host.c): each #PF on a shadow table, and its outcome. */
+TRACE_EVENT(hyvm_shadow_fault,
+	TP_PROTO(u32 vm_id, u64 gva, u32 access, int result, u32 error_code),
+	TP_ARGS(vm_id, gva, access, result, error_code),
+	TP_STRUCT__entry(
+		__field(u32, vm_id)
+		__field(u64, gva)
+		__field(u32, access)
+		__field(int, result)
+		__field(u32, error_code)
+	),
+	TP_fast_assign(
+		__entry->vm_id = vm_id;
+		__entry->gva = gva;
+		__entry->access = access;
+		__entry->result = result;
+		__entry->error_code = error_code;
+	),
+	TP_printk("vm %u gva 0x%llx access 0x%x %s error_code 0x%x",
+		  __entry->vm_id, __entry->gva, __entry->access,
+		  __print_symbolic(__entry->result, { 0, "hidden" },
+				   { 1, "true_pf" }, { 2, "true_gp" },
+				   { 3, "emulate" }, { 4, "mmio" },
+				   { 5, "error" }),
+		  __entry->error_code)
+);
+
+/* Shadow MMU: an emulated store to a traced guest page table. */
+TRACE_EVENT(hyvm_shadow_write,
+	TP_PROTO(u32 vm_id, u64 gpa, u64 value, u32 size, u64 zapped),
+	TP_ARGS(vm_id, gpa, value, size, zapped),
+	TP_STRUCT__entry(
+		__field(u32, vm_id)
+		__field(u64, gpa)
+		__field(u64, value)
+		__field(u32, size)
+		__field(u64, zapped)
+	),
+	TP_fast_assign(
+		__entry->vm_id = vm_id;
+		__entry->gpa = gpa;
+		__entry->value = value;
+		__entry->size = size;
+		__entry->zapped = zapped;
+	),
+	TP_printk("vm %u gpa 0x%llx value 0x%llx size %u zapped %llu",
+		  __entry->vm_id, __entry->gpa, __entry->value, __entry->size,
+		  __entry->zapped)
+);
+
 #endif /* HYVM_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

@@ -106,6 +106,8 @@ int hyvm_set_memory_slot(struct hyvm_vm *vm, const struct hyvm_memory_slot *req)
 				vm->nr_slots--;
 				/* vCPUs look slots up without the lock. */
 				synchronize_rcu();
+				if (vm->ops->slot_removed)
+					vm->ops->slot_removed(vm, s);
 				kfree(s);
 				ret = 0;
 			}

@@ -24,6 +24,7 @@
 #include <linux/sched/signal.h>
 #include <asm/io.h>
 #include <asm/pgtable.h>
+#include "gmem.h"
 #include "tdp.h"
 
 #define NPT_P		BIT_ULL(0)
@@ -31,6 +32,11 @@
 #define NPT_US		BIT_ULL(2)	/* nested walks are user accesses */
 #define NPT_ADDR	GENMASK_ULL(51, 12)
 #define NPT_TABLE	(NPT_P | NPT_RW | NPT_US)
+/*
+ * A leaf taken away but whose page is not unpinned yet: not present for
+ * the hardware, bit 11 ignored by both formats while it is not present.
+ */
+#define NPT_GOING	BIT_ULL(11)
 
 /**
  * hyvm_tdp_init - an empty two-dimensional table
@@ -73,7 +79,6 @@ static void npt_free_table(struct hyvm_npt *npt, u64 *table, int level)
 
 	for (i = 0; i < 512; i++) {
 		u64 e = table[i];
-		struct page *page;
 
 		if (!(e & NPT_P))
 			continue;
@@ -81,9 +86,8 @@ static void npt_free_table(struct hyvm_npt *npt, u64 *table, int level)
 			npt_free_table(npt, __va(e & NPT_ADDR), level - 1);
 			continue;
 		}
-		page = pfn_to_page((e & NPT_ADDR) >> PAGE_SHIFT);
-		/* The guest may have written it: tell the host so. */
-		unpin_user_pages_dirty_lock(&page, 1, e & NPT_RW);
+		hyvm_gmem_unpin(NULL, pfn_to_page((e & NPT_ADDR) >> PAGE_SHIFT),
+				e & NPT_RW);
 	}
 	free_page((unsigned long)table);
 }
@@ -115,27 +119,6 @@ static struct hyvm_memslot *npt_find_slot(struct hyvm_vm *vm, u64 gfn)
 			return s;
 	}
 	return NULL;
-}
-
-/* Pin one page of the VM creator's memory, charged to its pinned_vm. */
-static int npt_pin(struct mm_struct *mm, unsigned long hva, bool writable,
-		   struct page **page)
-{
-	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-	int ret;
-
-	if (atomic64_add_return(1, &mm->pinned_vm) > limit &&
-	    !capable(CAP_IPC_LOCK)) {
-		atomic64_dec(&mm->pinned_vm);
-		return -ENOMEM;
-	}
-	ret = pin_user_pages_fast(hva, 1,
-				  FOLL_LONGTERM | (writable ? FOLL_WRITE : 0),
-				  page);
-	if (ret == 1)
-		return 0;
-	atomic64_dec(&mm->pinned_vm);
-	return ret < 0 ? ret : -EFAULT;
 }
 
 /**
@@ -199,7 +182,7 @@ int hyvm_npt_map(struct hyvm_vm *vm, struct hyvm_npt *npt, u64 gpa,
 	table = &table[npt_index(gpa, 1)];
 	if (*table & NPT_P)
 		goto out;	/* another vCPU mapped it first */
-	ret = npt_pin(vm->mm, hva, writable, &page);
+	ret = hyvm_gmem_pin(vm->mm, hva, writable, &page);
 	if (ret)
 		goto out;
 	npt->pinned++;
@@ -210,4 +193,76 @@ out:
 out_vm:
 	mutex_unlock(&vm->lock);
 	return ret;
+}
+
+/*
+ * Apply @fn to every leaf entry of [@gfn, @end) that exists, skipping
+ * absent subtrees.
+ */
+static void npt_for_each_leaf(struct hyvm_npt *npt, u64 gfn, u64 end,
+			      void (*fn)(struct hyvm_npt *npt, u64 *e,
+					 void *arg),
+			      void *arg)
+{
+	while (gfn < end) {
+		u64 *table = npt->root;
+		int level;
+
+		for (level = npt->levels; level > 1; level--) {
+			u64 e = table[npt_index(gfn << PAGE_SHIFT, level)];
+
+			if (!(e & NPT_P))
+				break;
+			table = __va(e & NPT_ADDR);
+		}
+		if (level > 1) {
+			/* Skip to the next entry at that level. */
+			u64 span = 1ULL << (9 * (level - 1));
+
+			gfn = (gfn | (span - 1)) + 1;
+			continue;
+		}
+		fn(npt, &table[npt_index(gfn << PAGE_SHIFT, 1)], arg);
+		gfn++;
+	}
+}
+
+static void npt_take(struct hyvm_npt *npt, u64 *e, void *arg)
+{
+	if (*e & NPT_P)
+		WRITE_ONCE(*e, (*e & (NPT_ADDR | NPT_RW)) | NPT_GOING);
+}
+
+static void npt_release(struct hyvm_npt *npt, u64 *e, void *arg)
+{
+	struct mm_struct *mm = arg;
+
+	if (!(*e & NPT_GOING))
+		return;
+	hyvm_gmem_unpin(mm, pfn_to_page((*e & NPT_ADDR) >> PAGE_SHIFT),
+			*e & NPT_RW);
+	npt->pinned--;
+	WRITE_ONCE(*e, 0);
+}
+
+/**
+ * hyvm_npt_slot_removed - take a deleted slot's frames out of the table
+ * @vm: the VM; its slot is unpublished already
+ * @npt: the VM's table
+ * @base_gfn: the slot's first frame
+ * @npages: its size
+ *
+ * Clears the leaves, waits until no vCPU can hold them in a TLB, then
+ * unpins the pages; the guest's next access to the range is MMIO.
+ */
+void hyvm_npt_slot_removed(struct hyvm_vm *vm, struct hyvm_npt *npt,
+			   u64 base_gfn, u64 npages)
+{
+	u64 end = base_gfn + npages;
+
+	mutex_lock(&npt->lock);
+	npt_for_each_leaf(npt, base_gfn, end, npt_take, NULL);
+	hyvm_tlb_flush_all(vm);
+	npt_for_each_leaf(npt, base_gfn, end, npt_release, vm->mm);
+	mutex_unlock(&npt->lock);
 }

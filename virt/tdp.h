@@ -28,5 +28,7 @@ void hyvm_npt_destroy(struct hyvm_npt *npt, struct mm_struct *mm);
 int hyvm_npt_map(struct hyvm_vm *vm, struct hyvm_npt *npt, u64 gpa,
 		 bool write, bool *mmio);
 u64 hyvm_npt_root_pa(struct hyvm_npt *npt);
+void hyvm_npt_slot_removed(struct hyvm_vm *vm, struct hyvm_npt *npt,
+			   u64 base_gfn, u64 npages);
 
 #endif /* HYVM_TDP_H */

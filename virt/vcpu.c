@@ -260,6 +260,7 @@ int hyvm_create_vcpu(struct hyvm_vm *vm, unsigned long id)
 	}
 	vcpu->vm = vm;
 	vcpu->id = id;
+	vcpu->guest_cpu = -1;
 	mutex_init(&vcpu->lock);
 	hyvm_vcpu_reset_state(vcpu);
 	atomic_inc(&hyvm_live_vcpus);
@@ -287,7 +288,8 @@ int hyvm_create_vcpu(struct hyvm_vm *vm, unsigned long id)
 			vm->ops->vcpu_free(vcpu);
 		goto err_unlock;
 	}
-	vm->vcpus[id] = vcpu;
+	/* Published whole: hyvm_tlb_flush_all() reads it without the lock. */
+	smp_store_release(&vm->vcpus[id], vcpu);
 	vm->nr_vcpus++;
 	vm->stat.vcpus_created++;
 	hyvm_debugfs_vcpu_add(vcpu);

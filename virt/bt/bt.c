@@ -27,6 +27,13 @@ static void bt_vcpu_free(struct hyvm_vcpu *vcpu)
 	vcpu->engine_priv = NULL;
 }
 
+static int bt_vcpu_run(struct hyvm_vcpu *vcpu)
+{
+	struct hyvm_bt_vcpu *bt = vcpu->engine_priv;
+
+	return hyvm_interp_run(vcpu, &bt->emu, &bt->stat, NULL);
+}
+
 static void bt_vcpu_stats_show(struct hyvm_vcpu *vcpu, struct seq_file *m)
 {
 	const struct hyvm_bt_vcpu *bt = vcpu->engine_priv;
@@ -43,6 +50,6 @@ const struct hyvm_engine_ops hyvm_bt_ops = {
 	.probe		= hyvm_probe_bt,
 	.vcpu_create	= bt_vcpu_create,
 	.vcpu_free	= bt_vcpu_free,
-	.vcpu_run	= hyvm_bt_interp_run,
+	.vcpu_run	= bt_vcpu_run,
 	.vcpu_stats_show = bt_vcpu_stats_show,
 };

@@ -3,7 +3,7 @@
 #define HYVM_BT_BT_H
 
 #include "../hyvm.h"
-#include "../emu_env.h"
+#include "../interp.h"
 
 /**
  * struct hyvm_bt_vcpu - the bt engine's per-vCPU state
@@ -13,14 +13,7 @@
  */
 struct hyvm_bt_vcpu {
 	struct hyvm_emu_ctx emu;
-	struct {
-		u64 insns;		/* instructions interpreted */
-		u64 exceptions;		/* exceptions delivered to the guest */
-		u64 io_exits;		/* port I/O handed to userspace */
-		u64 mmio_exits;		/* MMIO handed to userspace */
-	} stat;
+	struct hyvm_interp_stat stat;
 };
-
-int hyvm_bt_interp_run(struct hyvm_vcpu *vcpu);
 
 #endif

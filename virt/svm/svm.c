@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The svm engine: AMD-V, with nested paging (npt=1).
+ * The svm engine: AMD-V, with nested paging (npt=1) or on shadow page
+ * tables (npt=0, shadow.c).
  *
  * SVM is switched on per CPU (EFER.SVME and a host save area in
  * VM_HSAVE_PA) while at least one svm VM exists, and off again with the
@@ -25,6 +26,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/percpu.h>
+#include <linux/seq_file.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <asm/debugreg.h>
@@ -36,6 +38,7 @@
 #include <asm/trapnr.h>
 #include "svm.h"
 #include "../hw_enable.h"
+#include "../shadow_host.h"
 #include "../../arch-x86/cpu_probe.h"
 
 static bool npt = true;
@@ -51,8 +54,6 @@ MODULE_PARM_DESC(npt, "svm: nested paging (1) or shadow paging (0) for new VMs")
 #define HYVM_DR6_INIT	0xffff0ff0ULL
 #define HYVM_DR7_INIT	0x400ULL
 
-/* EFER bits a guest may write; SVME is forced on and hidden. */
-#define HYVM_GUEST_EFER	(EFER_SCE | EFER_LME | EFER_NX | EFER_FFXSR)
 
 struct hyvm_svm_cpu {
 	struct page *hsave;		/* VM_HSAVE_PA */
@@ -225,29 +226,27 @@ static int svm_vm_init(struct hyvm_vm *vm)
 	struct hyvm_svm_vm *svm;
 	int ret;
 
-	if (!READ_ONCE(npt)) {
-		pr_warn_ratelimited("npt=0 (shadow paging) is not implemented yet: load hyvm with npt=1\n");
-		return -EOPNOTSUPP;
-	}
-	if (!(cpuid_edx(0x8000000a) & CPUID_8000000A_EDX_NPT)) {
-		pr_warn_ratelimited("this CPU has no nested paging (NPT), and shadow paging is not implemented yet\n");
-		return -EOPNOTSUPP;
-	}
 	svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
 	if (!svm)
 		return -ENOMEM;
-	svm->npt = true;
-	ret = hyvm_npt_init(&svm->npt_tables);
+	/* Shadow paging when asked for, or when the CPU has no NPT. */
+	svm->npt = READ_ONCE(npt) &&
+		   (cpuid_edx(0x8000000a) & CPUID_8000000A_EDX_NPT);
+	if (svm->npt)
+		ret = hyvm_npt_init(&svm->npt_tables);
+	else
+		ret = hyvm_shost_init(vm);
 	if (ret)
 		goto err_free;
 	ret = hyvm_hw_get(&svm_hw);
 	if (ret)
-		goto err_npt;
+		goto err_mmu;
 	vm->engine_priv = svm;
 	return 0;
 
-err_npt:
+err_mmu:
 	hyvm_npt_destroy(&svm->npt_tables, vm->mm);
+	hyvm_shost_destroy(vm);
 err_free:
 	kfree(svm);
 	return ret;
@@ -260,6 +259,7 @@ static void svm_vm_destroy(struct hyvm_vm *vm)
 	if (!svm)
 		return;
 	hyvm_npt_destroy(&svm->npt_tables, vm->mm);
+	hyvm_shost_destroy(vm);
 	kfree(svm);
 	vm->engine_priv = NULL;
 	hyvm_hw_put(&svm_hw);
@@ -313,8 +313,12 @@ static void svm_init_vmcb(struct hyvm_svm_vcpu *sv, struct hyvm_svm_vm *svm)
 	c->msrpm_base_pa = page_to_phys(hyvm_svm_msrpm);
 	/* Guest IF and TPR are virtual: the guest cannot mask host IRQs. */
 	c->int_ctl = V_INTR_MASKING_MASK;
-	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
-	c->nested_cr3 = hyvm_npt_root_pa(&svm->npt_tables);
+	if (svm->npt) {
+		c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+		c->nested_cr3 = hyvm_npt_root_pa(&svm->npt_tables);
+	} else {
+		hyvm_svm_shadow_intercepts(c);
+	}
 	s->dr6 = HYVM_DR6_INIT;
 	s->dr7 = HYVM_DR7_INIT;
 }
@@ -346,6 +350,9 @@ static int svm_vcpu_create(struct hyvm_vcpu *vcpu)
 	hyvm_msr_reset(&sv->msrs);
 	hyvm_emu_ctx_init(&sv->emu, vcpu);
 	svm_init_vmcb(sv, svm);
+	sv->shadow = !svm->npt;
+	if (sv->shadow)
+		hyvm_shost_vcpu_init(vcpu, &sv->sh.v);
 	vcpu->engine_priv = sv;
 	return 0;
 
@@ -362,6 +369,8 @@ static void svm_vcpu_free(struct hyvm_vcpu *vcpu)
 
 	if (!sv)
 		return;
+	if (sv->shadow)
+		hyvm_shost_vcpu_destroy(vcpu, &sv->sh.v);
 	fpu_free_guest_fpstate(&sv->fpu);
 	__free_page(virt_to_page(sv->vmcb));
 	kfree(sv);
@@ -440,6 +449,8 @@ static void svm_load_state(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 		s->cpl = sr->ss.dpl & 3;
 	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | (sr->cr8 & V_TPR_MASK);
 	s->g_pat = sv->msrs.pat;
+	if (sv->shadow)
+		hyvm_svm_shadow_load(sv, sr);
 
 	s->rax = r->rax;
 	s->rsp = r->rsp;
@@ -508,6 +519,8 @@ static void svm_store_state(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 	r->r13 = sv->gprs.r13;
 	r->r14 = sv->gprs.r14;
 	r->r15 = sv->gprs.r15;
+	if (sv->shadow)
+		hyvm_svm_shadow_store(sv, sr);
 }
 
 /* ---- exits ---- */
@@ -884,11 +897,16 @@ static int svm_exit_msr(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 		if (msr == MSR_EFER) {
 			ret = -EPERM;
 			/* LME may change only while paging is off. */
+			u64 cur = sv->shadow ? sv->sh.efer : s->efer;
+
 			if (!(val & ~(u64)(HYVM_GUEST_EFER | EFER_LMA)) &&
 			    (!(s->cr0 & X86_CR0_PG) ||
-			     !((val ^ s->efer) & EFER_LME))) {
-				s->efer = (val & HYVM_GUEST_EFER) |
-					  (s->efer & EFER_LMA) | EFER_SVME;
+			     !((val ^ cur) & EFER_LME))) {
+				val = (val & HYVM_GUEST_EFER) | (cur & EFER_LMA);
+				if (sv->shadow)
+					hyvm_svm_shadow_set_efer(sv, val);
+				else
+					s->efer = val | EFER_SVME;
 				ret = 0;
 			}
 		} else {
@@ -897,7 +915,7 @@ static int svm_exit_msr(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 				s->g_pat = val;
 		}
 	} else if (msr == MSR_EFER) {
-		val = s->efer & ~EFER_SVME;
+		val = sv->shadow ? sv->sh.efer : s->efer & ~EFER_SVME;
 		ret = 0;
 	} else {
 		ret = hyvm_msr_get(vcpu, &sv->msrs, msr, &val);
@@ -932,6 +950,50 @@ static int svm_exit_npf(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 	if (mmio)
 		return svm_emulate(vcpu, sv, gpa);
 	return SVM_RESUME;
+}
+
+/* npt=0: a #PF on the shadow table (exit info: error code, address). */
+static int svm_exit_pf(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	struct vmcb_control_area *c = &sv->vmcb->control;
+	u64 gva = c->exit_info_2;
+	struct hyvm_shadow_fault f;
+
+	switch (hyvm_shost_page_fault(vcpu, &sv->sh.v, sv->vmcb->save.cpl,
+				      sv->vmcb->save.rflags & X86_EFLAGS_AC,
+				      gva, c->exit_info_1, &f)) {
+	case HYVM_SHADOW_RETRY:
+		return SVM_RESUME;
+	case HYVM_SHADOW_GUEST_PF:
+		/*
+		 * A page fault while delivering an exception is a double
+		 * fault; the event being delivered was requeued.
+		 */
+		if ((c->event_inj & SVM_EVTINJ_VALID) &&
+		    (c->event_inj & SVM_EVTINJ_TYPE_MASK) == SVM_EVTINJ_TYPE_EXEPT) {
+			svm_inject(sv, DF_VECTOR, true, 0);
+			return SVM_RESUME;
+		}
+		sv->vmcb->save.cr2 = f.cr2;
+		svm_inject(sv, PF_VECTOR, true, f.error_code);
+		return SVM_RESUME;
+	case HYVM_SHADOW_GUEST_GP:
+		svm_inject(sv, GP_VECTOR, true, 0);
+		return SVM_RESUME;
+	case HYVM_SHADOW_EMULATE:
+	case HYVM_SHADOW_MMIO:
+		return svm_emulate(vcpu, sv, gva);
+	default:
+		hyvm_exit_internal(vcpu, HYVM_INTERNAL_MEMORY,
+				   sv->vmcb->save.rip, gva);
+		return SVM_USER;
+	}
+}
+
+/* npt=0: guest CR0, CR3 and CR4 are virtual; accesses are emulated. */
+static int svm_exit_cr(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	return svm_emulate(vcpu, sv, sv->vmcb->control.exit_code);
 }
 
 static int svm_exit_shutdown(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
@@ -1101,6 +1163,13 @@ static const struct svm_exit svm_exits[] = {
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7] = { svm_exit_dr, HYVM_HWX_OTHER },
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = { svm_exit_excp, HYVM_HWX_EXCEPTION },
 	[SVM_EXIT_EXCP_BASE + AC_VECTOR] = { svm_exit_excp, HYVM_HWX_EXCEPTION },
+	[SVM_EXIT_EXCP_BASE + PF_VECTOR] = { svm_exit_pf, HYVM_HWX_EXCEPTION },
+	[SVM_EXIT_READ_CR0]	= { svm_exit_cr, HYVM_HWX_OTHER },
+	[SVM_EXIT_READ_CR3]	= { svm_exit_cr, HYVM_HWX_OTHER },
+	[SVM_EXIT_READ_CR4]	= { svm_exit_cr, HYVM_HWX_OTHER },
+	[SVM_EXIT_WRITE_CR0]	= { svm_exit_cr, HYVM_HWX_OTHER },
+	[SVM_EXIT_WRITE_CR3]	= { svm_exit_cr, HYVM_HWX_OTHER },
+	[SVM_EXIT_WRITE_CR4]	= { svm_exit_cr, HYVM_HWX_OTHER },
 };
 
 /*
@@ -1210,7 +1279,7 @@ static void svm_restore_host_dr7(void)
 }
 
 /* One guest entry.  Returns 0, or -EBUSY when SVM is not ours here. */
-static int svm_enter(struct hyvm_svm_vcpu *sv)
+static int svm_enter(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 {
 	struct hyvm_svm_cpu *c;
 	int cpu, ret;
@@ -1226,6 +1295,14 @@ static int svm_enter(struct hyvm_svm_vcpu *sv)
 	ret = svm_cpu_enable();
 	if (ret)
 		goto out;
+	/*
+	 * Mappings were taken away (tlb.c), or the shadow root changed: a
+	 * fresh ASID has no TLB entry at all.
+	 */
+	if (hyvm_tlb_enter(vcpu) || sv->sh.flush) {
+		sv->asid_cpu = -1;
+		sv->sh.flush = false;
+	}
 	svm_pick_asid(sv, c, cpu);
 	/* Branch predictions trained by another vCPU must not steer us. */
 	if (c->last_vmcb != sv->vmcb) {
@@ -1236,11 +1313,41 @@ static int svm_enter(struct hyvm_svm_vcpu *sv)
 	if (hw_breakpoint_active())
 		set_debugreg(0, 7);
 	hyvm_svm_vmrun(sv->vmcb_pa, page_to_phys(c->host_save), &sv->gprs);
+	hyvm_tlb_exit(vcpu);
 	sv->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	svm_restore_host_dr7();
 out:
 	local_irq_enable();
 	preempt_enable();
+	return ret;
+}
+
+/*
+ * npt=0: get the shadow root for the next entry, or run the guest in the
+ * interpreter while the hardware cannot run it on shadow tables.
+ * Returns SVM_RESUME to enter the guest, -EOPNOTSUPP to look again (the
+ * interpreter ran and the guest is now in long mode), SVM_USER with an
+ * exit for userspace, or -EINTR.
+ */
+static int svm_shadow_enter(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
+{
+	int ret = hyvm_svm_shadow_prepare(vcpu, sv);
+
+	if (!ret)
+		return SVM_RESUME;
+	if (ret != -EOPNOTSUPP) {
+		hyvm_exit_internal(vcpu, HYVM_INTERNAL_MEMORY,
+				   sv->vmcb->save.rip, -ret);
+		return SVM_USER;
+	}
+	svm_store_state(vcpu, sv);
+	/* What the hardware had pending is the interpreter's now. */
+	sv->vmcb->control.event_inj = 0;
+	ret = hyvm_interp_run(vcpu, &sv->emu, &sv->sh.interp,
+			      hyvm_svm_shadow_hw_can_run);
+	svm_load_state(vcpu, sv);
+	if (ret == 1)
+		return -EOPNOTSUPP;
 	return ret;
 }
 
@@ -1268,7 +1375,16 @@ static int svm_vcpu_run(struct hyvm_vcpu *vcpu)
 			ret = -EINTR;
 			break;
 		}
-		ret = svm_enter(sv);
+		if (sv->shadow) {
+			ret = svm_shadow_enter(vcpu, sv);
+			if (ret < 0 && ret != -EOPNOTSUPP)
+				break;
+			if (ret == -EOPNOTSUPP)
+				continue;
+			if (ret == SVM_USER)
+				break;
+		}
+		ret = svm_enter(vcpu, sv);
 		if (ret) {
 			pr_warn_ratelimited("SVM was taken by another hypervisor on CPU %d\n",
 					    raw_smp_processor_id());
@@ -1284,6 +1400,28 @@ static int svm_vcpu_run(struct hyvm_vcpu *vcpu)
 	return ret;
 }
 
+static void svm_slot_removed(struct hyvm_vm *vm, const struct hyvm_memslot *s)
+{
+	struct hyvm_svm_vm *svm = vm->engine_priv;
+
+	if (svm->npt)
+		hyvm_npt_slot_removed(vm, &svm->npt_tables, s->base_gfn,
+				      s->npages);
+	else
+		hyvm_shost_slot_removed(vm, s->base_gfn, s->npages);
+}
+
+static void svm_vcpu_stats_show(struct hyvm_vcpu *vcpu, struct seq_file *m)
+{
+	const struct hyvm_svm_vcpu *sv = vcpu->engine_priv;
+
+	if (!sv->shadow)
+		return;
+	seq_printf(m, "svm_interp_insns %llu\n", READ_ONCE(sv->sh.interp.insns));
+	seq_printf(m, "svm_interp_exceptions %llu\n",
+		   READ_ONCE(sv->sh.interp.exceptions));
+}
+
 const struct hyvm_engine_ops hyvm_svm_ops = {
 	.id		= HYVM_ENGINE_SVM,
 	.name		= "svm",
@@ -1293,4 +1431,6 @@ const struct hyvm_engine_ops hyvm_svm_ops = {
 	.vcpu_create	= svm_vcpu_create,
 	.vcpu_free	= svm_vcpu_free,
 	.vcpu_run	= svm_vcpu_run,
+	.vcpu_stats_show = svm_vcpu_stats_show,
+	.slot_removed	= svm_slot_removed,
 };

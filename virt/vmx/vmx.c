@@ -1633,8 +1633,13 @@ static int vmx_enter(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx,
 		set_debugreg(0, 7);
 	if (native_read_cr2() != vx->cr2)
 		native_write_cr2(vx->cr2);
+	/* hyvm took mappings away (tlb.c): guest-physical ones live here. */
+	if (hyvm_tlb_enter(vcpu))
+		hyvm_invept(vmcs_conf.invept_type,
+			    ((struct hyvm_vmx_vm *)vcpu->vm->engine_priv)->eptp);
 
 	*vmfail = hyvm_vmx_vmenter(&vx->gprs, vx->launched);
+	hyvm_tlb_exit(vcpu);
 	if (!*vmfail)
 		vx->launched = true;
 
@@ -1723,6 +1728,13 @@ static int vmx_vcpu_run(struct hyvm_vcpu *vcpu)
 	return ret;
 }
 
+static void vmx_slot_removed(struct hyvm_vm *vm, const struct hyvm_memslot *s)
+{
+	struct hyvm_vmx_vm *vv = vm->engine_priv;
+
+	hyvm_npt_slot_removed(vm, &vv->ept, s->base_gfn, s->npages);
+}
+
 const struct hyvm_engine_ops hyvm_vmx_ops = {
 	.id		= HYVM_ENGINE_VMX,
 	.name		= "vmx",
@@ -1732,4 +1744,5 @@ const struct hyvm_engine_ops hyvm_vmx_ops = {
 	.vcpu_create	= vmx_vcpu_create,
 	.vcpu_free	= vmx_vcpu_free,
 	.vcpu_run	= vmx_vcpu_run,
+	.slot_removed	= vmx_slot_removed,
 };

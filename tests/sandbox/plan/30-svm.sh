@@ -109,18 +109,6 @@ else
 	fail svm-trace-exit "no $t/events/hyvm/hyvm_exit"
 fi
 
-# npt=0 needs the shadow MMU: refused clearly until it exists.
-p=/sys/module/hyvm/parameters/npt
-if [ -w $p ]; then
-	echo 0 >$p
-	out=$(vmtool run --engine svm --mem 1M $g/tiny.bin 2>&1); rc=$?
-	echo 1 >$p
-	[ $rc = 1 ] && dmesg | grep -q 'npt=0 (shadow paging) is not implemented' &&
-		pass svm-npt0-refused || fail svm-npt0-refused "rc $rc: $out"
-else
-	fail svm-npt0-refused "no writable $p"
-fi
-
 # Beside kvm_amd: it holds SVM only while it has VMs, so both can run,
 # but not at the same time: while a KVM guest runs, svm VMs are refused
 # with EBUSY and a reason; once it is gone they work again.

@@ -1,28 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The bt engine's interpreter: guest code executed one instruction at a
- * time by virt/emulate.
+ * The interpreter: guest code executed one instruction at a time by
+ * virt/emulate.
  *
  * This is the fallback the design keeps for real mode, rare instructions
- * and single-stepping, and the way bt runs guests until the translator and
- * the world switch exist: slow, but exact for what the emulator implements
+ * and single-stepping.  bt runs guests with it until the translator and the
+ * world switch exist; svm without NPT runs with it whatever the hardware
+ * cannot run on long-mode shadow tables (real mode, protected mode, the
+ * way into long mode).  Slow, but exact for what the emulator implements
  * and unable to harm the host, since guest code never executes natively.
  */
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
-#include "../emu_env.h"
-#include "bt.h"
+#include "interp.h"
 
 /* How often the loop looks for signals and the scheduler. */
-#define BT_INTERP_BATCH	1024
+#define INTERP_BATCH	1024
 
-static int bt_exit(struct hyvm_vcpu *vcpu, u32 reason)
+static int interp_exit(struct hyvm_vcpu *vcpu, u32 reason)
 {
 	vcpu->run->exit_reason = reason;
 	return 0;
 }
 
-static int bt_internal(struct hyvm_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
+static int interp_internal(struct hyvm_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
 {
 	struct hyvm_run *run = vcpu->run;
 
@@ -47,7 +48,7 @@ static bool contributory(u8 v)
  *
  * Return: 0 to go on, 1 when the vCPU must exit (run->exit_reason set).
  */
-static int bt_exception(struct hyvm_vcpu *vcpu, struct hyvm_emu_ctx *ctx)
+static int interp_exception(struct hyvm_vcpu *vcpu, struct hyvm_emu_ctx *ctx)
 {
 	struct x86_emu *e = &ctx->emu;
 	u8 first = e->exc.vector;
@@ -64,7 +65,7 @@ static int bt_exception(struct hyvm_vcpu *vcpu, struct hyvm_emu_ctx *ctx)
 		if (ret == X86_EMU_OK)
 			return 0;
 		if (ret != X86_EMU_EXCEPTION) {
-			bt_internal(vcpu, HYVM_INTERNAL_DELIVERY, vector, err);
+			interp_internal(vcpu, HYVM_INTERNAL_DELIVERY, vector, err);
 			return 1;
 		}
 		/* e->exc now holds the fault raised by the delivery. */
@@ -80,20 +81,25 @@ static int bt_exception(struct hyvm_vcpu *vcpu, struct hyvm_emu_ctx *ctx)
 		first = e->exc.vector;
 	}
 	vcpu->run->shutdown.rip = e->rip;
-	bt_exit(vcpu, HYVM_EXIT_SHUTDOWN);
+	interp_exit(vcpu, HYVM_EXIT_SHUTDOWN);
 	return 1;
 }
 
 /**
- * hyvm_bt_interp_run - run the vCPU in the interpreter until it exits
+ * hyvm_interp_run - run a vCPU in the interpreter
  * @vcpu: the vCPU; its registers are in vcpu->regs/sregs
+ * @ctx: its emulation context
+ * @st: counters to update
+ * @leave: when not NULL, checked after each instruction: true hands the
+ *	vCPU back to the caller's engine
  *
- * Return: 0 with run->exit_reason set, or -EINTR for a signal.
+ * Return: 0 with run->exit_reason set, 1 when @leave said so (no exit
+ * reason set), or -EINTR for a signal.
  */
-int hyvm_bt_interp_run(struct hyvm_vcpu *vcpu)
+int hyvm_interp_run(struct hyvm_vcpu *vcpu, struct hyvm_emu_ctx *ctx,
+		    struct hyvm_interp_stat *st,
+		    bool (*leave)(const struct x86_emu *e))
 {
-	struct hyvm_bt_vcpu *bt = vcpu->engine_priv;
-	struct hyvm_emu_ctx *ctx = &bt->emu;
 	struct x86_emu *e = &ctx->emu;
 	struct hyvm_run *run = vcpu->run;
 	unsigned long n;
@@ -104,7 +110,7 @@ int hyvm_bt_interp_run(struct hyvm_vcpu *vcpu)
 	for (n = 1;; n++) {
 		enum x86_emu_result res;
 
-		if (!(n % BT_INTERP_BATCH)) {
+		if (!(n % INTERP_BATCH)) {
 			if (signal_pending(current)) {
 				run->exit_reason = HYVM_EXIT_INTR;
 				ret = -EINTR;
@@ -113,30 +119,38 @@ int hyvm_bt_interp_run(struct hyvm_vcpu *vcpu)
 			cond_resched();
 		}
 		res = x86_emulate(e);
-		bt->stat.insns++;
+		st->insns++;
 		if (res == X86_EMU_OK) {
 			hyvm_emu_insn_done(ctx);
 			if (ctx->exit_after)
 				break;		/* OUT or MMIO write for userspace */
+			if (leave && leave(e)) {
+				ret = 1;
+				break;
+			}
 			continue;
 		}
 		if (res == X86_EMU_HALT) {
 			/* No interrupt source exists yet to wake a halted vCPU. */
 			hyvm_emu_insn_done(ctx);
-			bt_exit(vcpu, HYVM_EXIT_HLT);
+			interp_exit(vcpu, HYVM_EXIT_HLT);
 			break;
 		}
 		if (res == X86_EMU_EXIT) {
 			if (ctx->mem_error) {
-				bt_internal(vcpu, HYVM_INTERNAL_MEMORY, e->rip, 0);
+				interp_internal(vcpu, HYVM_INTERNAL_MEMORY, e->rip, 0);
 				ctx->mem_error = false;
 			}
 			break;		/* IN or MMIO read waits for userspace */
 		}
 		if (res == X86_EMU_EXCEPTION) {
-			bt->stat.exceptions++;
-			if (bt_exception(vcpu, ctx) > 0)
+			st->exceptions++;
+			if (interp_exception(vcpu, ctx) > 0)
 				break;
+			if (leave && leave(e)) {
+				ret = 1;
+				break;
+			}
 			continue;
 		}
 		/* X86_EMU_UNIMPLEMENTED: say which instruction, never guess. */
@@ -145,15 +159,15 @@ int hyvm_bt_interp_run(struct hyvm_vcpu *vcpu)
 
 			e->ops->read(e, e->seg[X86_SEG_CS].base + e->rip, &bytes,
 				     sizeof(bytes), true);
-			bt_internal(vcpu, HYVM_INTERNAL_EMULATION,
-				    e->seg[X86_SEG_CS].base + e->rip, bytes);
+			interp_internal(vcpu, HYVM_INTERNAL_EMULATION,
+					e->seg[X86_SEG_CS].base + e->rip, bytes);
 			break;
 		}
 	}
-	if (run->exit_reason == HYVM_EXIT_IO)
-		bt->stat.io_exits++;
-	else if (run->exit_reason == HYVM_EXIT_MMIO)
-		bt->stat.mmio_exits++;
+	if (!ret && run->exit_reason == HYVM_EXIT_IO)
+		st->io_exits++;
+	else if (!ret && run->exit_reason == HYVM_EXIT_MMIO)
+		st->mmio_exits++;
 	hyvm_emu_store(ctx);
 	return ret;
 }

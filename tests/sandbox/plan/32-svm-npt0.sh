@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0
+# svm without nested paging (npt=0): the guest on shadow page tables
+# (virt/shadow through virt/shadow_host.c), the paper's first-generation
+# hardware VMM.  The whole guest suite, the counters, and nothing left
+# pinned or allocated when the VMs are gone.
+. /hyvm/plan/00-lib.sh
+if ! vmtool caps 2>/dev/null | grep -q '^engine svm available'; then
+	skip svm-npt0 "svm is not available on this host"
+	exit 0
+fi
+p=/sys/module/hyvm/parameters/npt
+if [ ! -w $p ]; then
+	fail svm-npt0 "no writable $p"
+	exit 0
+fi
+dmesg_before=$(dmesg | grep -cE 'BUG|Oops|WARNING|general protection|hyvm.*leak')
+echo 0 >$p
+shadow_live() { cat /sys/kernel/debug/hyvm/shadow_live 2>/dev/null | tr '\n' ' '; }
+
+# Real-mode smoke guests run in the interpreter until (unless) they reach
+# long mode: the results must be those of npt=1.
+g=/hyvm/guests/svm-smoke
+for t in "tiny 1" "hello 85" "cpuid 65" "triple 1"; do
+	set -- $t
+	out=$(timeout 60 vmtool run --engine svm --mem 1M $g/$1.bin 2>&1); rc=$?
+	[ "$rc" = "$2" ] && pass "svm-npt0-smoke-$1" ||
+		fail "svm-npt0-smoke-$1" "rc $rc want $2: $(echo "$out" | tail -2 | tr '\n' ' ')"
+done
+
+set -- /hyvm/guests/*
+for f in "$@"; do
+	[ -f "$f" ] || continue
+	guest_result svm "$f" | sed 's|guest-svm/|guest-svm-npt0/|'
+done
+
+# A long-mode guest that keeps faulting (the pgfault benchmark with many
+# iterations): its shadow counters while it runs.
+gp=/hyvm/guests/bench/pgfault.elf
+if [ -f "$gp" ]; then
+	vmtool run --engine svm --mem 64M --cmdline "n=100000000" "$gp" >/dev/null 2>&1 &
+	pid=$!
+	sleep 3
+	st=$(cat /sys/kernel/debug/hyvm/$pid-*/stats 2>/dev/null)
+	kill $pid; wait $pid
+	echo "$st" | grep '^shadow_'
+	hf=$(echo "$st" | sed -n 's/^shadow_hidden_faults //p')
+	tf=$(echo "$st" | sed -n 's/^shadow_true_faults //p')
+	[ "${hf:-0}" -gt 0 ] && [ "${tf:-0}" -gt 0 ] && pass svm-npt0-debugfs-shadow-counters ||
+		fail svm-npt0-debugfs-shadow-counters "hidden '${hf}' true '${tf}'"
+else
+	fail svm-npt0-debugfs-shadow-counters "no $gp"
+fi
+
+# The shadow fault tracepoint.
+t=/sys/kernel/tracing
+if [ -d $t/events/hyvm/hyvm_shadow_fault ]; then
+	echo 0 >$t/tracing_on; echo >$t/trace
+	echo 1 >$t/events/hyvm/hyvm_shadow_fault/enable && echo 1 >$t/tracing_on
+	vmtool run --engine svm --mem 64M /hyvm/guests/isprime.elf >/dev/null 2>&1
+	echo 0 >$t/tracing_on; echo 0 >$t/events/hyvm/hyvm_shadow_fault/enable
+	grep -q 'hyvm_shadow_fault:.* hidden' $t/trace && pass svm-npt0-trace-shadow-fault ||
+		fail svm-npt0-trace-shadow-fault "$(grep hyvm_shadow $t/trace | head -2 | tr '\n' ' ')"
+else
+	fail svm-npt0-trace-shadow-fault "no $t/events/hyvm/hyvm_shadow_fault"
+fi
+echo 1 >$p
+
+l=$(live)
+[ "$l" = "vms 0 vcpus 0 " ] && pass svm-npt0-nothing-live || fail svm-npt0-nothing-live "$l"
+s=$(shadow_live)
+[ "$s" = "tables 0 pinned 0 " ] && pass svm-npt0-no-shadow-table-or-pin-left ||
+	fail svm-npt0-no-shadow-table-or-pin-left "$s"
+n=$(dmesg | grep -cE 'BUG|Oops|WARNING|general protection|hyvm.*leak')
+[ "$n" = "$dmesg_before" ] && pass svm-npt0-host-log-clean ||
+	fail svm-npt0-host-log-clean "$(dmesg | grep -E 'BUG|Oops|WARNING|general protection' | tail -2 | tr '\n' ' ')"

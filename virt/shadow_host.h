@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The shadow MMU's kernel side (shadow_host.c): guest frames pinned from
+ * the VM creator's memory, shadow tables from the page allocator, TLB
+ * flushes before anything is reused, the per-VM cap, counters and
+ * tracepoints around the portable core in virt/shadow/.
+ */
+#ifndef HYVM_SHADOW_HOST_H
+#define HYVM_SHADOW_HOST_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/xarray.h>
+#include "hyvm.h"
+#include "shadow/shadow.h"
+
+/**
+ * struct hyvm_shost - one VM's shadow MMU
+ * @lock: serialises every call into the core for this VM
+ * @vm: the VM
+ * @sh: the core's state
+ * @pins: guest frame number -> pinned struct page
+ * @pinned: pages in @pins (charged to the creator's pinned_vm)
+ * @tables: shadow tables allocated and not yet given back
+ * @zombies: tables the core freed, kept until every TLB was flushed
+ * @flushes: TLB flushes of all vCPUs asked for
+ */
+struct hyvm_shost {
+	struct mutex lock;
+	struct hyvm_vm *vm;
+	struct hyvm_shadow_vm sh;
+	struct xarray pins;
+	unsigned long pinned;
+	unsigned long tables;
+	struct list_head zombies;
+	u64 flushes;
+};
+
+extern atomic_long_t hyvm_shadow_live_tables, hyvm_shadow_live_pins;
+
+int hyvm_shost_init(struct hyvm_vm *vm);
+void hyvm_shost_destroy(struct hyvm_vm *vm);
+void hyvm_shost_vcpu_init(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v);
+void hyvm_shost_vcpu_destroy(struct hyvm_vcpu *vcpu,
+			     struct hyvm_shadow_vcpu *v);
+int hyvm_shost_root(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v,
+		    const struct hyvm_paging_mode *m, u64 *root_hpa);
+enum hyvm_shadow_result hyvm_shost_page_fault(struct hyvm_vcpu *vcpu,
+					      struct hyvm_shadow_vcpu *v,
+					      u8 cpl, bool ac, u64 gva,
+					      u32 access,
+					      struct hyvm_shadow_fault *out);
+void hyvm_shost_invlpg(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v,
+		       u64 gva);
+int hyvm_shost_write(struct hyvm_vm *vm, u64 gpa, const void *buf,
+		     unsigned int len);
+void hyvm_shost_slot_removed(struct hyvm_vm *vm, u64 base_gfn, u64 npages);
+void hyvm_shost_stats_show(struct hyvm_vm *vm, struct seq_file *m);
+
+#endif
