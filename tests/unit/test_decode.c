@@ -179,6 +179,16 @@ static const struct known known[] = {
 	  0x62, 0xf2, 0x7e, 0x48, 0x28, 0x00),
 	K("evex vfmaddcph dest is source", L64, UD, 0, 0, 0, 0, 0,
 	  0x62, 0xf6, 0x7e, 0x48, 0x56, 0xc1),
+	K("evex vaddpd (66 W1)", L64, OK, 6, 0, X86_P_EVEX, 0, 8,
+	  0x62, 0xf1, 0xf5, 0x48, 0x58, 0xc0),
+	K("evex vaddps W1 undefined", L64, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf1, 0xf4, 0x48, 0x58, 0xc0),
+	K("evex vpsrld imm W1 undefined", L64, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf1, 0xf5, 0x48, 0x72, 0xd0, 0x01),
+	K("evex vcvtsi2sh W1", L64, OK, 6, 0, X86_P_EVEX, 0, 8,
+	  0x62, 0xf5, 0xf6, 0x08, 0x2a, 0xc0),
+	K("evex vcvtsi2sh W1 in 32", P32, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf5, 0xf6, 0x08, 0x2a, 0xc0),
 	K("evex vaddps in 32", P32, OK, 6, 0, X86_P_EVEX, 0, 4,
 	  0x62, 0xf1, 0x74, 0x48, 0x58, 0xc0),
 	K("evex map5 op 00 in 32", P32, UD, 0, 0, 0, 0, 0,
@@ -353,18 +363,19 @@ static bool vex_variant_valid(const struct x86_insn *h, const u8 *b, unsigned in
 }
 
 /*
- * EVEX fields hyvm does not check against the opcode, one class per field:
- * P1.W, P2.L'L, P2.b, P2.z, P2.aaa, P1.vvvv with P2.V'.  Each sets the
- * field of the EVEX prefix at @t to value @val (0 for vvvv: none, 1111).
+ * EVEX fields, for evex_set(): P1.W, which hyvm checks, and the ones it
+ * does not check against the opcode, one explained class each: P2.L'L,
+ * P2.b, P2.z, P2.aaa, P1.vvvv with P2.V', P0.R/R'/X/B.  evex_set() sets the
+ * field of the EVEX prefix at @t to @val (vvvv: none, 1111; R/R'/X/B: not
+ * extended).
  */
 enum { EF_W, EF_LL, EF_B, EF_Z, EF_AAA, EF_VVVV, EF_RX, EF_NR };
 
-#define EVEX_WHY	" (Zydis accepts the same opcode, pp and ModRM form with " \
-			"another value): hyvm checks map, opcode, pp and ModRM form, not " \
-			"this field; SIMD is never emulated and a copied instruction " \
+#define EVEX_WHY	" (Zydis accepts the same opcode, pp, W and ModRM form with " \
+			"another value): hyvm checks map, opcode, pp, W and ModRM form, " \
+			"not this field; SIMD is never emulated and a copied instruction " \
 			"faults #UD itself"
 static const char *const evex_field_reason[EF_NR + 1] = {
-	[EF_W] = "EVEX.W value the opcode does not allow" EVEX_WHY,
 	[EF_LL] = "EVEX.L'L value the opcode does not allow (vector length, or "
 		  "L'L=3 without b)" EVEX_WHY,
 	[EF_B] = "EVEX.b the opcode does not allow (broadcast, rounding or SAE)" EVEX_WHY,
@@ -375,7 +386,7 @@ static const char *const evex_field_reason[EF_NR + 1] = {
 	[EF_VVVV] = "EVEX.vvvv/V' not 1111b/1 where the opcode has no vvvv operand" EVEX_WHY,
 	[EF_RX] = "EVEX.R/R'/X/B extending a ModRM field that names a mask register "
 		  "(k0-k7 only) or a general register (r0-r15 only)" EVEX_WHY,
-	[EF_NR] = "EVEX: several of W, L'L, b, z, aaa, vvvv, R/R'/X/B the opcode does not allow"
+	[EF_NR] = "EVEX: several of L'L, b, z, aaa, vvvv, R/R'/X/B the opcode does not allow"
 		  EVEX_WHY,
 };
 
@@ -420,21 +431,21 @@ static bool zydis_ok(const u8 *t, unsigned int n, enum x86_mode mode, unsigned i
 
 /*
  * Which EVEX field class makes an encoding hyvm accepts and Zydis rejects
- * valid for Zydis: the same map, opcode, pp, ModRM and SIB with one field
- * changed, else with several changed.  NULL if no such change helps: the
- * opcode, its pp or its ModRM form is then undefined and hyvm's table is
- * wrong.  @e points to the 62 byte.
+ * valid for Zydis: the same map, opcode, pp, W, ModRM and SIB with one
+ * unchecked field changed, else with several changed.  NULL if no such
+ * change helps: the opcode, its pp, W or ModRM form is then undefined and
+ * hyvm's tables are wrong.  @e points to the 62 byte.
  */
 static const char *evex_field_class(const u8 *b, unsigned int n, unsigned int e,
 				    enum x86_mode mode)
 {
 	static const u8 nval[EF_NR] = { 2, 3, 2, 2, 2, 1, 1 };
-	unsigned int f, v, w, ll, bb, zz, aaa;
+	unsigned int f, v, ll, bb, zz, aaa;
 	u8 t[16];
 
 	if (n > 16 || e + 4 > n || b[e] != 0x62)
 		return NULL;
-	for (f = 0; f < EF_NR; f++) {
+	for (f = EF_LL; f < EF_NR; f++) {
 		for (v = 0; v < nval[f]; v++) {
 			memcpy(t, b, n);
 			evex_set(t + e, f, v);
@@ -442,21 +453,19 @@ static const char *evex_field_class(const u8 *b, unsigned int n, unsigned int e,
 				return evex_field_reason[f];
 		}
 	}
-	for (v = 0; v < 192; v++) {
-		w = v & 1;
-		ll = (v >> 1) % 3;
-		bb = (v / 6) & 1;
-		zz = (v / 12) & 1;
-		aaa = (v / 24) & 1;
+	for (v = 0; v < 96; v++) {
+		ll = v % 3;
+		bb = (v / 3) & 1;
+		zz = (v / 6) & 1;
+		aaa = (v / 12) & 1;
 		memcpy(t, b, n);
-		evex_set(t + e, EF_W, w);
 		evex_set(t + e, EF_LL, ll);
 		evex_set(t + e, EF_B, bb);
 		evex_set(t + e, EF_Z, zz);
 		evex_set(t + e, EF_AAA, aaa);
-		if ((v / 48) & 1)
+		if ((v / 24) & 1)
 			evex_set(t + e, EF_VVVV, 0);
-		if (v / 96)
+		if (v / 48)
 			evex_set(t + e, EF_RX, 0);
 		if (zydis_ok(t, n, mode, NULL))
 			return evex_field_reason[EF_NR];
@@ -850,53 +859,55 @@ static void test_amd_branches(void **state)
 	assert_int_equal(bad, 0);
 }
 /*
- * Every EVEX map, pp, opcode, ModRM.reg and ModRM form (register; memory
- * through a SIB byte, which is also a VSIB) in 64-bit mode: hyvm must
- * accept exactly the ones Zydis accepts with some EVEX.W, L'L, b, z and
- * aaa (the fields hyvm does not check), with the same length.  A wrong or
- * missing entry in hyvm's EVEX table fails here whatever the random
+ * Every EVEX map, pp, opcode, EVEX.W, ModRM.reg and ModRM form (register;
+ * memory through a SIB byte, which is also a VSIB), in 64-bit and 32-bit
+ * mode: hyvm must accept exactly the ones Zydis accepts with some L'L, b,
+ * z and aaa (fields hyvm does not check), with the same length.  A wrong
+ * or missing entry in hyvm's EVEX tables fails here whatever the random
  * strings reach.
  */
 static void test_evex_opcodes(void **state)
 {
 	static const u8 maps[] = { 1, 2, 3, 5, 6 };
-	unsigned int mi, pp, op, reg, mem, v, zlen = 0, defined = 0, bad = 0;
+	static const enum x86_mode modes[] = { L64, P32 };
+	unsigned int md, mi, pp, op, w, reg, mem, v, zlen = 0, defined = 0, bad = 0;
 
+	for (md = 0; md < ARRAY_SIZE(modes); md++)
 	for (mi = 0; mi < ARRAY_SIZE(maps); mi++)
 	for (pp = 0; pp < 4; pp++)
 	for (op = 0; op < 256; op++)
+	for (w = 0; w < 2; w++)
 	for (reg = 0; reg < 8; reg++)
 	for (mem = 0; mem < 2; mem++) {
-		/* W0, vvvv none, L'L 512, V' 1, k1; R, X, B, R' not extended */
-		u8 t[15] = { 0x62, 0xf0 | maps[mi], 0x7c | pp, 0x49, op };
+		/* vvvv none, L'L 512, V' 1, k1; R, X, B, R' not extended */
+		u8 t[15] = { 0x62, 0xf0 | maps[mi], 0x7c | w << 7 | pp, 0x49, op };
 		struct x86_insn h;
 		bool hok, zok = false;
 
 		t[5] = mem ? reg << 3 | 4 : 0xc2 | reg << 3;
-		t[6] = mem ? (reg ^ 1) << 3 : 0;	/* [rax + zmm(reg^1)] */
-		hok = x86_decode(&h, t, sizeof(t), L64) == OK;
-		for (v = 0; v < 48 && !zok; v++) {
+		t[6] = mem ? (reg ^ 1) << 3 : 0;	/* [eax + zmm(reg^1)] */
+		hok = x86_decode(&h, t, sizeof(t), modes[md]) == OK;
+		for (v = 0; v < 24 && !zok; v++) {
 			u8 z[15];
 
 			memcpy(z, t, sizeof(z));
-			evex_set(z, EF_W, v & 1);
-			evex_set(z, EF_LL, (v >> 1) % 3);
-			evex_set(z, EF_B, (v / 6) & 1);
-			evex_set(z, EF_Z, (v / 12) & 1);
-			evex_set(z, EF_AAA, (v / 24) & 1);
-			zok = zydis_ok(z, sizeof(z), L64, &zlen);
+			evex_set(z, EF_LL, v % 3);
+			evex_set(z, EF_B, (v / 3) & 1);
+			evex_set(z, EF_Z, (v / 6) & 1);
+			evex_set(z, EF_AAA, (v / 12) & 1);
+			zok = zydis_ok(z, sizeof(z), modes[md], &zlen);
 		}
 		defined += zok;
 		if (hok == zok && (!hok || h.len == zlen))
 			continue;
 		if (bad++ < 20)
-			print_message("evex map %u pp %u op %02x /%u %s: hyvm %s len %u, zydis %s len %u\n",
-				      maps[mi], pp, op, reg, mem ? "mem" : "reg",
-				      hok ? "ok" : "ud", hok ? h.len : 0,
+			print_message("evex %s map %u pp %u op %02x W%u /%u %s: hyvm %s len %u, zydis %s len %u\n",
+				      mode_name[modes[md]], maps[mi], pp, op, w, reg,
+				      mem ? "mem" : "reg", hok ? "ok" : "ud", hok ? h.len : 0,
 				      zok ? "ok" : "bad", zok ? zlen : 0);
 	}
 	print_message("evex opcodes: %u forms defined, %u disagree\n", defined, bad);
-	assert_true(defined > 5000);
+	assert_true(defined > 10000);
 	assert_int_equal(bad, 0);
 }
 

@@ -343,9 +343,11 @@ static bool xop_ok(u8 map, u8 op)
  * ER, PF, 4FMAPS, 4VNNIW) of maps 0F, 0F38, 0F3A, 5 and 6, with the
  * EVEX.pp values (as MP_* bits) that select a defined instruction, after
  * the opcode maps of SDM vol. 2 appendix A and the instruction pages.
- * The ModRM.reg groups and memory-only/register-only forms are in
- * evex_group(); EVEX.W, L'L, b, z, aaa and vvvv restrictions of single
- * opcodes are not modelled.
+ * EVEX.W is in evex_w; the ModRM.reg groups and memory-only/register-only
+ * forms are in evex_group().  What single opcodes require of EVEX.L'L, b,
+ * z, aaa and vvvv, and of R/R'/X/B where ModRM names a mask or general
+ * register, is not modelled: the CPU raises #UD itself for the SIMD code
+ * hyvm copies.
  */
 #define MP_SX	(MP_66 | MP_F3 | MP_F2)
 static const u8 evex_ok[5][256] = {
@@ -408,12 +410,79 @@ static const u8 evex_ok[5][256] = {
 	},
 };
 
-/* Whether EVEX map @map defines opcode @op with mandatory prefix @pfx. */
-static bool evex_defined(u8 map, u8 op, u8 pfx)
+/*
+ * EVEX.W of the opcodes in evex_ok that exist with one W only, as the
+ * EVEX.pp values (MP_* bits) that need W0 (EW0) or W1 (EW1): the single-
+ * and double-precision pairs, the dword and qword forms that are separate
+ * instructions, FP16.  Opcodes where W selects the element or operand
+ * size, or is ignored (WIG), have no bit.
+ */
+#define EW0(pp)	(pp)
+#define EW1(pp)	((pp) << 4)
+#define EW_PS	(EW0(MP_N | MP_F3) | EW1(MP_66 | MP_F2))	/* ps ss pd sd */
+#define EW_PX	(EW0(MP_N) | EW1(MP_66))			/* ps pd */
+static const u8 evex_w[5][256] = {
+	[0] = {		/* 0F */
+		[0x10 ... 0x12] = EW_PS, [0x13 ... 0x15] = EW_PX, [0x16] = EW_PS,
+		[0x17] = EW_PX, [0x28 ... 0x29] = EW_PX, [0x2b] = EW_PX,
+		[0x2e ... 0x2f] = EW_PX, [0x51] = EW_PS, [0x54 ... 0x57] = EW_PX,
+		[0x58 ... 0x5a] = EW_PS, [0x5b] = EW0(MP_66 | MP_F3), [0x5c ... 0x5f] = EW_PS,
+		[0x62] = EW0(MP_66), [0x66] = EW0(MP_66), [0x6a ... 0x6b] = EW0(MP_66),
+		[0x6c ... 0x6d] = EW1(MP_66), [0x70] = EW0(MP_66), [0x76] = EW0(MP_66),
+		[0x7e] = EW1(MP_F3), [0xc2] = EW_PS, [0xc6] = EW_PX,
+		[0xd2] = EW0(MP_66), [0xd3 ... 0xd4] = EW1(MP_66), [0xd6] = EW1(MP_66),
+		[0xe6] = EW1(MP_66 | MP_F2), [0xe7] = EW0(MP_66),
+		[0xf2] = EW0(MP_66), [0xf3 ... 0xf4] = EW1(MP_66),
+		[0xfa] = EW0(MP_66), [0xfb] = EW1(MP_66), [0xfe] = EW0(MP_66),
+	},
+	[1] = {		/* 0F38 */
+		[0x0c] = EW0(MP_66), [0x0d] = EW1(MP_66),
+		[0x10 ... 0x12] = EW1(MP_66) | EW0(MP_F3), [0x13] = EW0(MP_66 | MP_F3),
+		[0x14 ... 0x15] = EW0(MP_F3), [0x18] = EW0(MP_66),
+		[0x1e] = EW0(MP_66), [0x1f] = EW1(MP_66),
+		[0x20 ... 0x24] = EW0(MP_F3), [0x25] = EW0(MP_66 | MP_F3),
+		[0x28 ... 0x29] = EW1(MP_66), [0x2a] = EW0(MP_66) | EW1(MP_F3),
+		[0x2b] = EW0(MP_66), [0x30 ... 0x34] = EW0(MP_F3),
+		[0x35] = EW0(MP_66 | MP_F3), [0x37] = EW1(MP_66), [0x3a] = EW0(MP_F3),
+		[0x50 ... 0x53] = EW0(MP_ALL), [0x58] = EW0(MP_66),
+		[0x70] = EW1(MP_66), [0x72] = EW1(MP_66) | EW0(MP_F3 | MP_F2),
+		[0x78 ... 0x7b] = EW0(MP_66), [0x83] = EW1(MP_66), [0x8f] = EW0(MP_66),
+		[0x9a ... 0x9b] = EW0(MP_F2), [0xaa ... 0xab] = EW0(MP_F2),
+		[0xb4 ... 0xb5] = EW1(MP_66), [0xcf] = EW0(MP_66),
+	},
+	[2] = {		/* 0F3A */
+		[0x00 ... 0x01] = EW1(MP_66), [0x04] = EW0(MP_66), [0x05] = EW1(MP_66),
+		[0x08] = EW0(MP_N | MP_66), [0x09] = EW1(MP_66), [0x0a] = EW0(MP_N | MP_66),
+		[0x0b] = EW1(MP_66), [0x1d] = EW0(MP_66), [0x21] = EW0(MP_66),
+		[0x26 ... 0x27] = EW0(MP_N), [0x42] = EW0(MP_66),
+		[0x56 ... 0x57] = EW0(MP_N), [0x66 ... 0x67] = EW0(MP_N),
+		[0x70] = EW1(MP_66), [0x72] = EW1(MP_66), [0xc2] = EW0(MP_N | MP_F3),
+		[0xce ... 0xcf] = EW1(MP_66),
+	},
+	[3] = {		/* map 5 */
+		[0x10 ... 0x11] = EW0(MP_ALL), [0x1d] = EW0(MP_ALL),
+		[0x2e ... 0x2f] = EW0(MP_ALL), [0x51] = EW0(MP_ALL),
+		[0x58 ... 0x59] = EW0(MP_ALL), [0x5a] = EW_PS,
+		[0x5b] = EW0(MP_66 | MP_F3), [0x5c ... 0x5f] = EW0(MP_ALL),
+		[0x78 ... 0x79] = EW0(MP_NX), [0x7a ... 0x7b] = EW0(MP_66),
+		[0x7c ... 0x7d] = EW0(MP_ALL),
+	},
+	[4] = {		/* map 6: every FP16 opcode is W0 */
+		[0x00 ... 0xff] = EW0(MP_ALL),
+	},
+};
+
+/*
+ * Whether EVEX map @map defines opcode @op with mandatory prefix @pfx and
+ * EVEX.W @w.
+ */
+static bool evex_defined(u8 map, u8 op, u8 pfx, u8 w)
 {
+	u8 m = map < 4 ? map - 1 : map - 2;
+
 	if (map == 0 || map == 4 || map > 6)
 		return false;
-	return evex_ok[map < 4 ? map - 1 : map - 2][op] & pfx;
+	return (evex_ok[m][op] & pfx) && !(evex_w[m][op] & (w ? EW0(pfx) : EW1(pfx)));
 }
 
 /* Group tables: [group][ModRM.reg], for memory forms. */
@@ -820,7 +889,7 @@ static bool decode_vex(struct dstate *s, struct x86_insn *insn, u8 lead, u32 *at
 		*attr |= A_INV;
 	if ((insn->flags & X86_P_XOP) && (insn->vex_pp || !xop_ok(map, op)))
 		*attr |= A_INV;
-	if ((insn->flags & X86_P_EVEX) && !evex_defined(map, op, insn->last_prefix))
+	if ((insn->flags & X86_P_EVEX) && !evex_defined(map, op, insn->last_prefix, insn->vex_w))
 		*attr |= A_INV;
 
 	insn->imm_size = 0;
@@ -865,10 +934,14 @@ static u32 evex_group(const struct x86_insn *insn)
 			return A_REGONLY;
 		case 0x71:		/* vpsrlw, vpsraw, vpsllw imm8 */
 			return r == 2 || r == 4 || r == 6 ? 0 : A_INV;
-		case 0x72:		/* vpror[dq], vprol[dq], vpsrld, vpsra[dq], vpslld */
+		case 0x72:	/* vpror[dq], vprol[dq], vpsrld (W0), vpsra[dq], vpslld (W0) */
+			if (r == 2 || r == 6)
+				return insn->vex_w ? A_INV : 0;
 			return r == 3 || r == 5 || r == 7 ? A_INV : 0;
-		case 0x73:		/* vpsrlq, vpsrldq, vpsllq, vpslldq */
-			return r == 2 || r == 3 || r == 6 || r == 7 ? 0 : A_INV;
+		case 0x73:	/* vpsrlq (W1), vpsrldq, vpsllq (W1), vpslldq */
+			if (r == 2 || r == 6)
+				return insn->vex_w ? 0 : A_INV;
+			return r == 3 || r == 7 ? 0 : A_INV;
 		}
 	} else if (insn->map == X86_MAP_0F38) {
 		switch (op) {
@@ -890,6 +963,16 @@ static u32 evex_group(const struct x86_insn *insn)
 			return vsib ? 0 : A_INV;
 		case 0xc6: case 0xc7:	/* vgatherpf[01], vscatterpf[01] */
 			return vsib && (r == 1 || r == 2 || r == 5 || r == 6) ? 0 : A_INV;
+		}
+	} else if (insn->map == X86_MAP_EVEX5 && pfx == MP_F3 && insn->vex_w &&
+		   insn->mode != X86_MODE_LONG64) {
+		/*
+		 * vcvtsi2sh, vcvt[t]sh2si, vcvt[t]sh2usi, vcvtusi2sh: the W1
+		 * (64-bit register) forms are not encodable outside 64-bit mode
+		 */
+		switch (op) {
+		case 0x2a: case 0x2c: case 0x2d: case 0x78: case 0x79: case 0x7b:
+			return A_INV;
 		}
 	}
 	return 0;
@@ -1392,7 +1475,10 @@ have_op:
 			a |= A_INV;
 	}
 
-	a |= fixup(insn, a) | vex_group(insn);
+	if (insn->flags & (X86_P_VEX | X86_P_EVEX | X86_P_XOP))
+		a |= vex_group(insn);
+	else
+		a |= fixup(insn, a);
 	if (!decode_modrm(&s, insn, a))
 		goto out;
 	/* VEX gathers: destination, index and mask must be distinct */
