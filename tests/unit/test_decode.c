@@ -142,6 +142,57 @@ static const struct known known[] = {
 	  0x62, 0xf1, 0x74, 0x48, 0x58, 0xc0),
 	K("evex disp8", L64, OK, 7, 0, X86_P_EVEX | X86_F_MEM, X86_MEM_R, 4,
 	  0x62, 0xf1, 0x74, 0x48, 0x58, 0x40, 0x01),
+	K("evex vpternlogd imm", L64, OK, 7, 0, X86_P_EVEX | X86_F_SIMD, 0, 4,
+	  0x62, 0xf3, 0x75, 0x48, 0x25, 0xc2, 0x55),
+	K("evex map6 vcvtph2psx", L64, OK, 6, 0, X86_P_EVEX, 0, 4,
+	  0x62, 0xf6, 0x7d, 0x48, 0x13, 0xc1),
+	K("evex map5 vaddph", L64, OK, 6, 0, X86_P_EVEX, 0, 4,
+	  0x62, 0xf5, 0x74, 0x48, 0x58, 0xc2),
+	K("evex map3 vcmpph k", L64, OK, 7, 0, X86_P_EVEX, 0, 4,
+	  0x62, 0xf3, 0x6c, 0x48, 0xc2, 0xcb, 0x00),
+	K("evex vprold (72 /1)", L64, OK, 7, 0, X86_P_EVEX, 0, 4,
+	  0x62, 0xf1, 0x75, 0x48, 0x72, 0xc8, 0x01),
+	K("evex vgatherpf0dps vsib", L64, OK, 7, 0, X86_P_EVEX | X86_F_MEM, X86_MEM_R, 4,
+	  0x62, 0xf2, 0x7d, 0x49, 0xc6, 0x0c, 0x88),
+	K("evex vpgatherdd", L64, OK, 7, 0, X86_P_EVEX | X86_F_MEM, X86_MEM_R, 4,
+	  0x62, 0xf2, 0x7d, 0x49, 0x90, 0x0c, 0x90),
+	K("evex vfmaddcph", L64, OK, 6, 0, X86_P_EVEX, 0, 4,
+	  0x62, 0xf6, 0x6e, 0x48, 0x56, 0xc1),
+	K("evex map5 op 00 undefined", L64, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf5, 0x7c, 0x48, 0x00, 0xc0),
+	K("evex map1 77 undefined", L64, UD, 0, 0, 0, 0, 0, 0x62, 0xf1, 0x7c, 0x48, 0x77),
+	K("evex vpshufb without 66", L64, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf2, 0x7c, 0x48, 0x00, 0xc0),
+	K("evex map6 58 undefined", L64, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf6, 0x7c, 0x48, 0x58, 0xc0),
+	K("evex 72 /3 undefined", L64, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf1, 0x75, 0x48, 0x72, 0xd8, 0x01),
+	K("evex gatherpf register form", L64, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf2, 0x7d, 0x49, 0xc6, 0xc8),
+	K("evex gatherpf /0", L64, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf2, 0x7d, 0x49, 0xc6, 0x04, 0x88),
+	K("evex gather dest is index", L64, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf2, 0x7d, 0x49, 0x90, 0x0c, 0x88),
+	K("evex vmovntdqa register", L64, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf2, 0x7d, 0x48, 0x2a, 0xc1),
+	K("evex vpmovm2b memory", L64, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf2, 0x7e, 0x48, 0x28, 0x00),
+	K("evex vfmaddcph dest is source", L64, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf6, 0x7e, 0x48, 0x56, 0xc1),
+	K("evex vaddpd (66 W1)", L64, OK, 6, 0, X86_P_EVEX, 0, 8,
+	  0x62, 0xf1, 0xf5, 0x48, 0x58, 0xc0),
+	K("evex vaddps W1 undefined", L64, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf1, 0xf4, 0x48, 0x58, 0xc0),
+	K("evex vpsrld imm W1 undefined", L64, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf1, 0xf5, 0x48, 0x72, 0xd0, 0x01),
+	K("evex vcvtsi2sh W1", L64, OK, 6, 0, X86_P_EVEX, 0, 8,
+	  0x62, 0xf5, 0xf6, 0x08, 0x2a, 0xc0),
+	K("evex vcvtsi2sh W1 in 32", P32, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf5, 0xf6, 0x08, 0x2a, 0xc0),
+	K("evex vaddps in 32", P32, OK, 6, 0, X86_P_EVEX, 0, 4,
+	  0x62, 0xf1, 0x74, 0x48, 0x58, 0xc0),
+	K("evex map5 op 00 in 32", P32, UD, 0, 0, 0, 0, 0,
+	  0x62, 0xf5, 0x7c, 0x48, 0x00, 0xc0),
 	K("vpshufd imm", L64, OK, 5, 0, X86_P_VEX, 0, 4, 0xc5, 0xf9, 0x70, 0xc0, 0x1b),
 	K("xop vprotb imm", L64, OK, 6, 0, X86_P_XOP, 0, 4, 0x8f, 0xe8, 0x78, 0xc0, 0xc0, 0x01),
 	K("xop bextr imm32", L64, OK, 9, 0, X86_P_XOP, 0, 4,
@@ -312,6 +363,117 @@ static bool vex_variant_valid(const struct x86_insn *h, const u8 *b, unsigned in
 }
 
 /*
+ * EVEX fields, for evex_set(): P1.W, which hyvm checks, and the ones it
+ * does not check against the opcode, one explained class each: P2.L'L,
+ * P2.b, P2.z, P2.aaa, P1.vvvv with P2.V', P0.R/R'/X/B.  evex_set() sets the
+ * field of the EVEX prefix at @t to @val (vvvv: none, 1111; R/R'/X/B: not
+ * extended).
+ */
+enum { EF_W, EF_LL, EF_B, EF_Z, EF_AAA, EF_VVVV, EF_RX, EF_NR };
+
+#define EVEX_WHY	" (Zydis accepts the same opcode, pp, W and ModRM form with " \
+			"another value): hyvm checks map, opcode, pp, W and ModRM form, " \
+			"not this field; SIMD is never emulated and a copied instruction " \
+			"faults #UD itself"
+static const char *const evex_field_reason[EF_NR + 1] = {
+	[EF_LL] = "EVEX.L'L value the opcode does not allow (vector length, or "
+		  "L'L=3 without b)" EVEX_WHY,
+	[EF_B] = "EVEX.b the opcode does not allow (broadcast, rounding or SAE)" EVEX_WHY,
+	[EF_Z] = "EVEX.z the opcode does not allow (zeroing on a store or a "
+		 "mask destination)" EVEX_WHY,
+	[EF_AAA] = "EVEX.aaa the opcode does not allow (k0 for gathers and "
+		   "scatters, a mask where none is allowed)" EVEX_WHY,
+	[EF_VVVV] = "EVEX.vvvv/V' not 1111b/1 where the opcode has no vvvv operand" EVEX_WHY,
+	[EF_RX] = "EVEX.R/R'/X/B extending a ModRM field that names a mask register "
+		  "(k0-k7 only) or a general register (r0-r15 only)" EVEX_WHY,
+	[EF_NR] = "EVEX: several of L'L, b, z, aaa, vvvv, R/R'/X/B the opcode does not allow"
+		  EVEX_WHY,
+};
+
+static void evex_set(u8 *t, unsigned int f, unsigned int val)
+{
+	switch (f) {
+	case EF_W:
+		t[2] = (t[2] & 0x7f) | (val << 7);
+		break;
+	case EF_LL:
+		t[3] = (t[3] & 0x9f) | (val << 5);
+		break;
+	case EF_B:
+		t[3] = (t[3] & 0xef) | (val << 4);
+		break;
+	case EF_Z:
+		t[3] = (t[3] & 0x7f) | (val << 7);
+		break;
+	case EF_AAA:
+		t[3] = (t[3] & 0xf8) | val;
+		break;
+	case EF_VVVV:
+		t[2] |= 0x78;
+		t[3] |= 0x08;
+		break;
+	case EF_RX:
+		t[1] |= 0xf0;
+		break;
+	}
+}
+
+static bool zydis_ok(const u8 *t, unsigned int n, enum x86_mode mode, unsigned int *len)
+{
+	ZydisDecodedInstruction z;
+
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&zdec[mode], NULL, t, n, &z)))
+		return false;
+	if (len)
+		*len = z.length;
+	return true;
+}
+
+/*
+ * Which EVEX field class makes an encoding hyvm accepts and Zydis rejects
+ * valid for Zydis: the same map, opcode, pp, W, ModRM and SIB with one
+ * unchecked field changed, else with several changed.  NULL if no such
+ * change helps: the opcode, its pp, W or ModRM form is then undefined and
+ * hyvm's tables are wrong.  @e points to the 62 byte.
+ */
+static const char *evex_field_class(const u8 *b, unsigned int n, unsigned int e,
+				    enum x86_mode mode)
+{
+	static const u8 nval[EF_NR] = { 2, 3, 2, 2, 2, 1, 1 };
+	unsigned int f, v, ll, bb, zz, aaa;
+	u8 t[16];
+
+	if (n > 16 || e + 4 > n || b[e] != 0x62)
+		return NULL;
+	for (f = EF_LL; f < EF_NR; f++) {
+		for (v = 0; v < nval[f]; v++) {
+			memcpy(t, b, n);
+			evex_set(t + e, f, v);
+			if (memcmp(t, b, n) && zydis_ok(t, n, mode, NULL))
+				return evex_field_reason[f];
+		}
+	}
+	for (v = 0; v < 96; v++) {
+		ll = v % 3;
+		bb = (v / 3) & 1;
+		zz = (v / 6) & 1;
+		aaa = (v / 12) & 1;
+		memcpy(t, b, n);
+		evex_set(t + e, EF_LL, ll);
+		evex_set(t + e, EF_B, bb);
+		evex_set(t + e, EF_Z, zz);
+		evex_set(t + e, EF_AAA, aaa);
+		if ((v / 24) & 1)
+			evex_set(t + e, EF_VVVV, 0);
+		if (v / 48)
+			evex_set(t + e, EF_RX, 0);
+		if (zydis_ok(t, n, mode, NULL))
+			return evex_field_reason[EF_NR];
+	}
+	return NULL;
+}
+
+/*
  * A known, explained difference between hyvm and Zydis, or NULL.  Each
  * reason states why hyvm's answer is the one the translator needs.
  */
@@ -324,13 +486,10 @@ static const char *explain(const struct x86_insn *h, enum x86_decode_status hst,
 	if (hok && !zok && (h->flags & (X86_P_VEX | X86_P_XOP)) &&
 	    !vex_variant_valid(h, b, n, mode))
 		return NULL;	/* the opcode itself: hyvm's table is wrong */
-	if (hok && !zok && (h->flags & (X86_P_VEX | X86_P_EVEX | X86_P_XOP)))
-		return (h->flags & X86_P_EVEX) ?
-		       "EVEX encoding Zydis rejects (an undefined opcode, or a W, L'L, b, z, "
-		       "aaa or vvvv value the opcode does not allow): hyvm checks the EVEX "
-		       "prefix and decodes the exact length, not which EVEX opcodes exist; "
-		       "SIMD is never emulated and a copied instruction faults #UD itself" :
-		       "VEX/XOP encoding with a VEX.L/W/R/vvvv or ModRM.mod value the opcode "
+	if (hok && !zok && (h->flags & X86_P_EVEX))
+		return evex_field_class(b, n, h->opcode_offset - 4, mode);
+	if (hok && !zok && (h->flags & (X86_P_VEX | X86_P_XOP)))
+		return "VEX/XOP encoding with a VEX.L/W/R/vvvv or ModRM.mod value the opcode "
 		       "does not allow (Zydis accepts the same opcode and pp with other "
 		       "values): hyvm checks opcode and pp only; SIMD is never emulated "
 		       "and a copied instruction faults #UD itself";
@@ -699,6 +858,59 @@ static void test_amd_branches(void **state)
 	assert_true(ok > n / 2);
 	assert_int_equal(bad, 0);
 }
+/*
+ * Every EVEX map, pp, opcode, EVEX.W, ModRM.reg and ModRM form (register;
+ * memory through a SIB byte, which is also a VSIB), in 64-bit and 32-bit
+ * mode: hyvm must accept exactly the ones Zydis accepts with some L'L, b,
+ * z and aaa (fields hyvm does not check), with the same length.  A wrong
+ * or missing entry in hyvm's EVEX tables fails here whatever the random
+ * strings reach.
+ */
+static void test_evex_opcodes(void **state)
+{
+	static const u8 maps[] = { 1, 2, 3, 5, 6 };
+	static const enum x86_mode modes[] = { L64, P32 };
+	unsigned int md, mi, pp, op, w, reg, mem, v, zlen = 0, defined = 0, bad = 0;
+
+	for (md = 0; md < ARRAY_SIZE(modes); md++)
+	for (mi = 0; mi < ARRAY_SIZE(maps); mi++)
+	for (pp = 0; pp < 4; pp++)
+	for (op = 0; op < 256; op++)
+	for (w = 0; w < 2; w++)
+	for (reg = 0; reg < 8; reg++)
+	for (mem = 0; mem < 2; mem++) {
+		/* vvvv none, L'L 512, V' 1, k1; R, X, B, R' not extended */
+		u8 t[15] = { 0x62, 0xf0 | maps[mi], 0x7c | w << 7 | pp, 0x49, op };
+		struct x86_insn h;
+		bool hok, zok = false;
+
+		t[5] = mem ? reg << 3 | 4 : 0xc2 | reg << 3;
+		t[6] = mem ? (reg ^ 1) << 3 : 0;	/* [eax + zmm(reg^1)] */
+		hok = x86_decode(&h, t, sizeof(t), modes[md]) == OK;
+		for (v = 0; v < 24 && !zok; v++) {
+			u8 z[15];
+
+			memcpy(z, t, sizeof(z));
+			evex_set(z, EF_LL, v % 3);
+			evex_set(z, EF_B, (v / 3) & 1);
+			evex_set(z, EF_Z, (v / 6) & 1);
+			evex_set(z, EF_AAA, (v / 12) & 1);
+			zok = zydis_ok(z, sizeof(z), modes[md], &zlen);
+		}
+		defined += zok;
+		if (hok == zok && (!hok || h.len == zlen))
+			continue;
+		if (bad++ < 20)
+			print_message("evex %s map %u pp %u op %02x W%u /%u %s: hyvm %s len %u, zydis %s len %u\n",
+				      mode_name[modes[md]], maps[mi], pp, op, w, reg,
+				      mem ? "mem" : "reg", hok ? "ok" : "ud", hok ? h.len : 0,
+				      zok ? "ok" : "bad", zok ? zlen : 0);
+	}
+	print_message("evex opcodes: %u forms defined, %u disagree\n", defined, bad);
+	assert_true(defined > 10000);
+	assert_int_equal(bad, 0);
+}
+
 static void test_random_prot32(void **state) { run_random(X86_MODE_PROT32); }
 static void test_random_prot16(void **state) { run_random(X86_MODE_PROT16); }
 static void test_random_real(void **state) { run_random(X86_MODE_REAL); }
@@ -875,6 +1087,7 @@ int main(void)
 		cmocka_unit_test(test_known),
 		cmocka_unit_test(test_random_long64),
 		cmocka_unit_test(test_amd_branches),
+		cmocka_unit_test(test_evex_opcodes),
 		cmocka_unit_test(test_random_prot32),
 		cmocka_unit_test(test_random_prot16),
 		cmocka_unit_test(test_random_real),

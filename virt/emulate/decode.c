@@ -338,6 +338,153 @@ static bool xop_ok(u8 map, u8 op)
 	return false;
 }
 
+/*
+ * EVEX-encoded opcodes (AVX-512, AVX512-FP16 and the Xeon Phi extensions
+ * ER, PF, 4FMAPS, 4VNNIW) of maps 0F, 0F38, 0F3A, 5 and 6, with the
+ * EVEX.pp values (as MP_* bits) that select a defined instruction, after
+ * the opcode maps of SDM vol. 2 appendix A and the instruction pages.
+ * EVEX.W is in evex_w; the ModRM.reg groups and memory-only/register-only
+ * forms are in evex_group().  What single opcodes require of EVEX.L'L, b,
+ * z, aaa and vvvv, and of R/R'/X/B where ModRM names a mask or general
+ * register, is not modelled: the CPU raises #UD itself for the SIMD code
+ * hyvm copies.
+ */
+#define MP_SX	(MP_66 | MP_F3 | MP_F2)
+static const u8 evex_ok[5][256] = {
+	[0] = {		/* 0F */
+		[0x10 ... 0x12] = MP_ALL, [0x13 ... 0x15] = MP_NX,
+		[0x16] = MP_NX | MP_F3, [0x17] = MP_NX, [0x28 ... 0x29] = MP_NX,
+		[0x2a] = MP_F3 | MP_F2, [0x2b] = MP_NX, [0x2c ... 0x2d] = MP_F3 | MP_F2,
+		[0x2e ... 0x2f] = MP_NX,
+		[0x51] = MP_ALL, [0x54 ... 0x57] = MP_NX, [0x58 ... 0x5a] = MP_ALL,
+		[0x5b] = MP_NX | MP_F3, [0x5c ... 0x5f] = MP_ALL,
+		[0x60 ... 0x6e] = MP_66, [0x6f ... 0x70] = MP_SX,
+		[0x71 ... 0x76] = MP_66, [0x78 ... 0x79] = MP_ALL,
+		[0x7a ... 0x7b] = MP_SX, [0x7e] = MP_66 | MP_F3, [0x7f] = MP_SX,
+		[0xc2] = MP_ALL, [0xc4 ... 0xc5] = MP_66, [0xc6] = MP_NX,
+		[0xd1 ... 0xd6] = MP_66, [0xd8 ... 0xe5] = MP_66, [0xe6] = MP_SX,
+		[0xe7 ... 0xef] = MP_66, [0xf1 ... 0xf6] = MP_66, [0xf8 ... 0xfe] = MP_66,
+	},
+	[1] = {		/* 0F38 */
+		[0x00] = MP_66, [0x04] = MP_66, [0x0b ... 0x0d] = MP_66,
+		[0x10 ... 0x15] = MP_66 | MP_F3, [0x16] = MP_66, [0x18 ... 0x1f] = MP_66,
+		[0x20 ... 0x2a] = MP_66 | MP_F3, [0x2b ... 0x2d] = MP_66,
+		[0x30 ... 0x35] = MP_66 | MP_F3, [0x36 ... 0x37] = MP_66,
+		[0x38 ... 0x3a] = MP_66 | MP_F3, [0x3b ... 0x40] = MP_66,
+		[0x42 ... 0x47] = MP_66, [0x4c ... 0x51] = MP_66, [0x52] = MP_SX,
+		[0x53] = MP_66 | MP_F2, [0x54 ... 0x55] = MP_66, [0x58 ... 0x5b] = MP_66,
+		[0x62 ... 0x66] = MP_66, [0x68] = MP_F2, [0x70 ... 0x71] = MP_66,
+		[0x72] = MP_SX, [0x73] = MP_66, [0x75 ... 0x7f] = MP_66, [0x83] = MP_66,
+		[0x88 ... 0x8b] = MP_66, [0x8d] = MP_66, [0x8f] = MP_66,
+		[0x90 ... 0x93] = MP_66, [0x96 ... 0x99] = MP_66,
+		[0x9a ... 0x9b] = MP_66 | MP_F2, [0x9c ... 0x9f] = MP_66,
+		[0xa0 ... 0xa3] = MP_66, [0xa6 ... 0xa9] = MP_66,
+		[0xaa ... 0xab] = MP_66 | MP_F2, [0xac ... 0xaf] = MP_66,
+		[0xb4 ... 0xb5] = MP_66, [0xb6 ... 0xbf] = MP_66, [0xc4] = MP_66,
+		[0xc6 ... 0xc8] = MP_66, [0xca ... 0xcd] = MP_66, [0xcf] = MP_66,
+		[0xdc ... 0xdf] = MP_66,
+	},
+	[2] = {		/* 0F3A */
+		[0x00 ... 0x01] = MP_66, [0x03 ... 0x05] = MP_66, [0x08] = MP_NX,
+		[0x09] = MP_66, [0x0a] = MP_NX, [0x0b] = MP_66, [0x0f] = MP_66,
+		[0x14 ... 0x1b] = MP_66, [0x1d ... 0x23] = MP_66, [0x25] = MP_66,
+		[0x26 ... 0x27] = MP_NX, [0x38 ... 0x3b] = MP_66, [0x3e ... 0x3f] = MP_66,
+		[0x42 ... 0x44] = MP_66, [0x50 ... 0x51] = MP_66, [0x54 ... 0x55] = MP_66,
+		[0x56 ... 0x57] = MP_NX,
+		[0x66 ... 0x67] = MP_NX, [0x70 ... 0x73] = MP_66,
+		[0xc2] = MP_N | MP_F3, [0xce ... 0xcf] = MP_66,
+	},
+	[3] = {		/* map 5: FP16 arithmetic and conversions */
+		[0x10 ... 0x11] = MP_F3, [0x1d] = MP_NX, [0x2a] = MP_F3,
+		[0x2c ... 0x2d] = MP_F3, [0x2e ... 0x2f] = MP_N,
+		[0x51] = MP_N | MP_F3, [0x58 ... 0x59] = MP_N | MP_F3, [0x5a] = MP_ALL,
+		[0x5b] = MP_NX | MP_F3, [0x5c ... 0x5f] = MP_N | MP_F3,
+		[0x6e] = MP_66, [0x78 ... 0x79] = MP_NX | MP_F3, [0x7a] = MP_66 | MP_F2,
+		[0x7b] = MP_66 | MP_F3, [0x7c] = MP_NX, [0x7d] = MP_ALL, [0x7e] = MP_66,
+	},
+	[4] = {		/* map 6: FP16 FMA, complex and scale */
+		[0x13] = MP_NX, [0x2c ... 0x2d] = MP_66, [0x42 ... 0x43] = MP_66,
+		[0x4c ... 0x4f] = MP_66, [0x56 ... 0x57] = MP_F3 | MP_F2,
+		[0x96 ... 0x9f] = MP_66, [0xa6 ... 0xaf] = MP_66, [0xb6 ... 0xbf] = MP_66,
+		[0xd6 ... 0xd7] = MP_F3 | MP_F2,
+	},
+};
+
+/*
+ * EVEX.W of the opcodes in evex_ok that exist with one W only, as the
+ * EVEX.pp values (MP_* bits) that need W0 (EW0) or W1 (EW1): the single-
+ * and double-precision pairs, the dword and qword forms that are separate
+ * instructions, FP16.  Opcodes where W selects the element or operand
+ * size, or is ignored (WIG), have no bit.
+ */
+#define EW0(pp)	(pp)
+#define EW1(pp)	((pp) << 4)
+#define EW_PS	(EW0(MP_N | MP_F3) | EW1(MP_66 | MP_F2))	/* ps ss pd sd */
+#define EW_PX	(EW0(MP_N) | EW1(MP_66))			/* ps pd */
+static const u8 evex_w[5][256] = {
+	[0] = {		/* 0F */
+		[0x10 ... 0x12] = EW_PS, [0x13 ... 0x15] = EW_PX, [0x16] = EW_PS,
+		[0x17] = EW_PX, [0x28 ... 0x29] = EW_PX, [0x2b] = EW_PX,
+		[0x2e ... 0x2f] = EW_PX, [0x51] = EW_PS, [0x54 ... 0x57] = EW_PX,
+		[0x58 ... 0x5a] = EW_PS, [0x5b] = EW0(MP_66 | MP_F3), [0x5c ... 0x5f] = EW_PS,
+		[0x62] = EW0(MP_66), [0x66] = EW0(MP_66), [0x6a ... 0x6b] = EW0(MP_66),
+		[0x6c ... 0x6d] = EW1(MP_66), [0x70] = EW0(MP_66), [0x76] = EW0(MP_66),
+		[0x7e] = EW1(MP_F3), [0xc2] = EW_PS, [0xc6] = EW_PX,
+		[0xd2] = EW0(MP_66), [0xd3 ... 0xd4] = EW1(MP_66), [0xd6] = EW1(MP_66),
+		[0xe6] = EW1(MP_66 | MP_F2), [0xe7] = EW0(MP_66),
+		[0xf2] = EW0(MP_66), [0xf3 ... 0xf4] = EW1(MP_66),
+		[0xfa] = EW0(MP_66), [0xfb] = EW1(MP_66), [0xfe] = EW0(MP_66),
+	},
+	[1] = {		/* 0F38 */
+		[0x0c] = EW0(MP_66), [0x0d] = EW1(MP_66),
+		[0x10 ... 0x12] = EW1(MP_66) | EW0(MP_F3), [0x13] = EW0(MP_66 | MP_F3),
+		[0x14 ... 0x15] = EW0(MP_F3), [0x18] = EW0(MP_66),
+		[0x1e] = EW0(MP_66), [0x1f] = EW1(MP_66),
+		[0x20 ... 0x24] = EW0(MP_F3), [0x25] = EW0(MP_66 | MP_F3),
+		[0x28 ... 0x29] = EW1(MP_66), [0x2a] = EW0(MP_66) | EW1(MP_F3),
+		[0x2b] = EW0(MP_66), [0x30 ... 0x34] = EW0(MP_F3),
+		[0x35] = EW0(MP_66 | MP_F3), [0x37] = EW1(MP_66), [0x3a] = EW0(MP_F3),
+		[0x50 ... 0x53] = EW0(MP_ALL), [0x58] = EW0(MP_66),
+		[0x70] = EW1(MP_66), [0x72] = EW1(MP_66) | EW0(MP_F3 | MP_F2),
+		[0x78 ... 0x7b] = EW0(MP_66), [0x83] = EW1(MP_66), [0x8f] = EW0(MP_66),
+		[0x9a ... 0x9b] = EW0(MP_F2), [0xaa ... 0xab] = EW0(MP_F2),
+		[0xb4 ... 0xb5] = EW1(MP_66), [0xcf] = EW0(MP_66),
+	},
+	[2] = {		/* 0F3A */
+		[0x00 ... 0x01] = EW1(MP_66), [0x04] = EW0(MP_66), [0x05] = EW1(MP_66),
+		[0x08] = EW0(MP_N | MP_66), [0x09] = EW1(MP_66), [0x0a] = EW0(MP_N | MP_66),
+		[0x0b] = EW1(MP_66), [0x1d] = EW0(MP_66), [0x21] = EW0(MP_66),
+		[0x26 ... 0x27] = EW0(MP_N), [0x42] = EW0(MP_66),
+		[0x56 ... 0x57] = EW0(MP_N), [0x66 ... 0x67] = EW0(MP_N),
+		[0x70] = EW1(MP_66), [0x72] = EW1(MP_66), [0xc2] = EW0(MP_N | MP_F3),
+		[0xce ... 0xcf] = EW1(MP_66),
+	},
+	[3] = {		/* map 5 */
+		[0x10 ... 0x11] = EW0(MP_ALL), [0x1d] = EW0(MP_ALL),
+		[0x2e ... 0x2f] = EW0(MP_ALL), [0x51] = EW0(MP_ALL),
+		[0x58 ... 0x59] = EW0(MP_ALL), [0x5a] = EW_PS,
+		[0x5b] = EW0(MP_66 | MP_F3), [0x5c ... 0x5f] = EW0(MP_ALL),
+		[0x78 ... 0x79] = EW0(MP_NX), [0x7a ... 0x7b] = EW0(MP_66),
+		[0x7c ... 0x7d] = EW0(MP_ALL),
+	},
+	[4] = {		/* map 6: every FP16 opcode is W0 */
+		[0x00 ... 0xff] = EW0(MP_ALL),
+	},
+};
+
+/*
+ * Whether EVEX map @map defines opcode @op with mandatory prefix @pfx and
+ * EVEX.W @w.
+ */
+static bool evex_defined(u8 map, u8 op, u8 pfx, u8 w)
+{
+	u8 m = map < 4 ? map - 1 : map - 2;
+
+	if (map == 0 || map == 4 || map > 6)
+		return false;
+	return (evex_ok[m][op] & pfx) && !(evex_w[m][op] & (w ? EW0(pfx) : EW1(pfx)));
+}
+
 /* Group tables: [group][ModRM.reg], for memory forms. */
 #define GE(attr, cflow)	{ .a = (attr), .cf = (cflow) }
 #define GINV		{ .a = A_INV }
@@ -742,6 +889,8 @@ static bool decode_vex(struct dstate *s, struct x86_insn *insn, u8 lead, u32 *at
 		*attr |= A_INV;
 	if ((insn->flags & X86_P_XOP) && (insn->vex_pp || !xop_ok(map, op)))
 		*attr |= A_INV;
+	if ((insn->flags & X86_P_EVEX) && !evex_defined(map, op, insn->last_prefix, insn->vex_w))
+		*attr |= A_INV;
 
 	insn->imm_size = 0;
 	switch (map) {
@@ -763,11 +912,80 @@ static bool decode_vex(struct dstate *s, struct x86_insn *insn, u8 lead, u32 *at
 	return true;
 }
 
-/* ModRM.reg rules of the VEX and XOP groups, once ModRM is known. */
+/*
+ * ModRM rules of the EVEX opcodes, once ModRM is known: the ModRM.reg
+ * groups, the memory-only and register-only forms, and VSIB addressing
+ * (a SIB byte, so no 16-bit addressing) for gathers, scatters and their
+ * prefetches.
+ */
+static u32 evex_group(const struct x86_insn *insn)
+{
+	u8 r = (insn->modrm >> 3) & 7, op = insn->opcode, pfx = insn->last_prefix;
+	bool vsib = insn->mod != 3 && (insn->modrm & 7) == 4 && insn->adsize != 2;
+
+	if (insn->map == X86_MAP_0F) {
+		switch (op) {
+		case 0x12: case 0x16:	/* 66: vmovlpd, vmovhpd */
+			return pfx == MP_66 ? A_MEMONLY : 0;
+		case 0x13: case 0x17:	/* vmovlp[sd], vmovhp[sd] stores */
+		case 0x2b: case 0xe7:	/* vmovntp[sd], vmovntdq */
+			return A_MEMONLY;
+		case 0xc5:		/* vpextrw r32, xmm, imm8 */
+			return A_REGONLY;
+		case 0x71:		/* vpsrlw, vpsraw, vpsllw imm8 */
+			return r == 2 || r == 4 || r == 6 ? 0 : A_INV;
+		case 0x72:	/* vpror[dq], vprol[dq], vpsrld (W0), vpsra[dq], vpslld (W0) */
+			if (r == 2 || r == 6)
+				return insn->vex_w ? A_INV : 0;
+			return r == 3 || r == 5 || r == 7 ? A_INV : 0;
+		case 0x73:	/* vpsrlq (W1), vpsrldq, vpsllq (W1), vpslldq */
+			if (r == 2 || r == 6)
+				return insn->vex_w ? 0 : A_INV;
+			return r == 3 || r == 7 ? 0 : A_INV;
+		}
+	} else if (insn->map == X86_MAP_0F38) {
+		switch (op) {
+		case 0x1a: case 0x1b:	/* vbroadcastf32x4 ... f64x4 */
+		case 0x5a: case 0x5b:	/* vbroadcasti32x4 ... i64x4 */
+			return A_MEMONLY;
+		case 0x2a:		/* 66: vmovntdqa; F3: vpbroadcastmb2q */
+			return pfx == MP_66 ? A_MEMONLY : A_REGONLY;
+		case 0x28: case 0x29: case 0x38: case 0x39: case 0x3a:
+			/* F3: vpmovm2*, vpmov*2m, vpbroadcastmw2d: mask registers */
+			return pfx == MP_F3 ? A_REGONLY : 0;
+		case 0x7a: case 0x7b: case 0x7c:	/* vpbroadcast* from a GPR */
+			return A_REGONLY;
+		case 0x52: case 0x53: case 0x9a: case 0x9b: case 0xaa: case 0xab:
+			/* F2: 4VNNIW, 4FMAPS: a block of four registers and m128 */
+			return pfx == MP_F2 ? A_MEMONLY : 0;
+		case 0x90 ... 0x93:	/* gathers */
+		case 0xa0 ... 0xa3:	/* scatters */
+			return vsib ? 0 : A_INV;
+		case 0xc6: case 0xc7:	/* vgatherpf[01], vscatterpf[01] */
+			return vsib && (r == 1 || r == 2 || r == 5 || r == 6) ? 0 : A_INV;
+		}
+	} else if (insn->map == X86_MAP_EVEX5 && pfx == MP_F3 && insn->vex_w &&
+		   insn->mode != X86_MODE_LONG64) {
+		/*
+		 * vcvtsi2sh, vcvt[t]sh2si, vcvt[t]sh2usi, vcvtusi2sh: the W1
+		 * (64-bit register) forms are not encodable outside 64-bit mode
+		 */
+		switch (op) {
+		case 0x2a: case 0x2c: case 0x2d: case 0x78: case 0x79: case 0x7b:
+			return A_INV;
+		}
+	}
+	return 0;
+}
+
+/* ModRM.reg rules of the VEX, EVEX and XOP groups, once ModRM is known. */
 static u32 vex_group(const struct x86_insn *insn)
 {
 	u8 r = (insn->modrm >> 3) & 7, op = insn->opcode;
 	bool reg = insn->mod == 3;
+
+	if (insn->flags & X86_P_EVEX)
+		return evex_group(insn);
 
 	if ((insn->flags & X86_P_VEX) && insn->map == 2) {
 		bool is64 = insn->mode == X86_MODE_LONG64;
@@ -818,6 +1036,28 @@ static u32 vex_group(const struct x86_insn *insn)
 			return r < 2 && (insn->map == X86_MAP_XOPA || reg) ? 0 : A_INV;
 	}
 	return 0;
+}
+
+/*
+ * EVEX register-overlap rules (#UD): a gather's destination may not be its
+ * index register (SDM VPGATHERDD and siblings), and the complex FP16
+ * multiplies vf[c]maddc[ps]h and vf[c]mulc[ps]h may not write one of their
+ * sources.  In 64-bit mode EVEX.R' (P0 bit 4), EVEX.V' (P2 bit 3) and, for
+ * a register operand, EVEX.X (P0 bit 6), all inverted, are bit 4 of the
+ * register numbers.
+ */
+static bool evex_overlap(const struct x86_insn *insn, const u8 *buf)
+{
+	u8 p0 = buf[insn->opcode_offset - 3], p2 = buf[insn->opcode_offset - 1];
+	bool is64 = insn->mode == X86_MODE_LONG64;
+	u8 dst = insn->reg | (is64 ? ~p0 & 0x10 : 0);
+	u8 v4 = is64 ? (~p2 & 0x08) << 1 : 0;
+
+	if (insn->map == X86_MAP_0F38)		/* gathers: VSIB index */
+		return dst == (((insn->sib >> 3) & 7) | ((insn->rex & 2) << 2) | v4);
+	if (dst == (insn->vex_vvvv | v4))
+		return true;
+	return insn->mod == 3 && dst == (insn->rm | (is64 ? (~p0 & 0x40) >> 2 : 0));
 }
 
 /* 0F AE: which forms each mandatory prefix selects. */
@@ -1235,7 +1475,10 @@ have_op:
 			a |= A_INV;
 	}
 
-	a |= fixup(insn, a) | vex_group(insn);
+	if (insn->flags & (X86_P_VEX | X86_P_EVEX | X86_P_XOP))
+		a |= vex_group(insn);
+	else
+		a |= fixup(insn, a);
 	if (!decode_modrm(&s, insn, a))
 		goto out;
 	/* VEX gathers: destination, index and mask must be distinct */
@@ -1246,6 +1489,11 @@ have_op:
 		if (insn->reg == idx || insn->reg == insn->vex_vvvv || idx == insn->vex_vvvv)
 			a |= A_INV;
 	}
+	if ((insn->flags & X86_P_EVEX) && !(a & A_INV) &&
+	    ((insn->map == X86_MAP_0F38 && (insn->opcode & 0xfc) == 0x90) ||
+	     (insn->map == X86_MAP_EVEX6 && (insn->opcode & 0x7e) == 0x56)) &&
+	    evex_overlap(insn, buf))
+		a |= A_INV;
 
 	/* Immediates. */
 	switch (imm_kind) {
