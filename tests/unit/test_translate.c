@@ -776,6 +776,53 @@ static void test_shape_riprel_far(void **state)
 	assert_non_null(memmem(ccf(tu), tu->tc_len, (const u8[]){ 0x8a, 0x26 }, 2));
 }
 
+struct vex_seen {
+	unsigned int n;
+	struct x86_insn in[3];
+};
+
+static void see_guest_insns(const struct x86_insn *in, const u8 *b, u64 exec, void *arg)
+{
+	struct vex_seen *v = arg;
+
+	if (((in->map == X86_MAP_0F38 && (in->opcode == 0xf2 || in->opcode == 0x18)) ||
+	     (in->map == X86_MAP_ONE && in->opcode == 0x8b && in->base != X86_REG_RIP)) &&
+	    v->n < 3)
+		v->in[v->n++] = *in;
+}
+
+/* Far RIP-relative VEX forms and a void REX.B: the borrowed base is right. */
+static void test_shape_riprel_far_vex(void **state)
+{
+	static const u8 code[] = {
+		0xc4, 0xc2, 0xc8, 0xf2, 0x3d, 0, 1, 0, 0,	/* andn 0x100(%rip),%rsi,%rdi, void VEX.B */
+		0xc4, 0x62, 0x79, 0x18, 0x0d, 0, 1, 0, 0,	/* vbroadcastss 0x100(%rip),%xmm9 */
+		0x49, 0x8b, 0x05, 0, 1, 0, 0,			/* mov 0x100(%rip),%rax (REX.B) */
+		0xf4,
+	};
+	struct riprel_seen r = { 0 };
+	struct vex_seen v = { 0 };
+	struct bt_tu *tu = xlate_at(FAR_BASE, code, sizeof(code));
+
+	assert_non_null(tu);
+	walk_ccf(tu, see_riprel, &r);
+	walk_ccf(tu, see_guest_insns, &v);
+	assert_int_equal(r.n_riprel_other, 0);
+	assert_int_equal(r.n_movabs, 3);
+	assert_int_equal(r.movabs[0], FAR_BASE + 9 + 0x100);
+	assert_int_equal(r.movabs[1], FAR_BASE + 18 + 0x100);
+	assert_int_equal(r.movabs[2], FAR_BASE + 25 + 0x100);
+	assert_int_equal(v.n, 3);
+	/* andn names rsi (vvvv) and rdi (reg): rbx carries the address */
+	assert_int_equal(v.in[0].base, X86_RBX);
+	assert_int_equal(v.in[0].vex_vvvv, X86_RSI);
+	assert_int_equal(v.in[0].reg, X86_RDI);
+	assert_int_equal(v.in[1].base, X86_RSI);
+	assert_int_equal(v.in[1].reg, 9);
+	assert_int_equal(v.in[2].base, X86_RSI);
+	assert_int_equal(v.in[2].reg, X86_RAX);
+}
+
 static void test_shape_branches(void **state)
 {
 	static const u8 code[] = {
@@ -1176,7 +1223,8 @@ static const struct fault_case fault_cases[] = {
 	{ "pushf", NEAR_BASE, 5, { 0x48, 0x89, 0xdc, 0x9c, 0xf4 }, X86_EXC_PF },
 	{ "popf", NEAR_BASE, 5, { 0x48, 0x89, 0xdc, 0x9d, 0xf4 }, X86_EXC_PF },
 	{ "call", NEAR_BASE, 9, { 0x48, 0x89, 0xdc, 0xe8, 0, 0, 0, 0, 0xf4 }, X86_EXC_PF },
-	{ "call reg", NEAR_BASE, 6, { 0x48, 0x89, 0xdc, 0xff, 0xd0, 0xf4 }, X86_EXC_PF },
+	{ "call reg", NEAR_BASE, 6, { 0x48, 0x89, 0xdc, 0xff, 0xd1, 0xf4 }, X86_EXC_PF },
+	{ "call mem", NEAR_BASE, 6, { 0x48, 0x89, 0xdc, 0xff, 0x10, 0xf4 }, X86_EXC_PF },
 	{ "jmp mem", NEAR_BASE, 3, { 0xff, 0x23, 0xf4 }, X86_EXC_PF },
 	{ "riprel far", FAR_BASE, 8,
 	  { 0x48, 0x8b, 0x05, 0, 0, 0, 1, 0xf4 }, X86_EXC_PF },	/* mov 16M(%rip),%rax */
@@ -1193,6 +1241,7 @@ static void fault_regs(struct vstate *s)
 		if (i != X86_RSP)
 			s->gpr[i] = 0x1111111111111111ULL * (i + 1);
 	s->gpr[X86_RAX] = NEAR_BASE + 0x100;
+	s->gpr[X86_RCX] = NEAR_BASE + 0x200;	/* canonical: no #GP first */
 	s->gpr[X86_RBX] = UNMAPPED;
 	s->rflags |= X86E_FL_CF | X86E_FL_ZF;
 }
@@ -1562,6 +1611,7 @@ int main(void)
 		cmocka_unit_test(test_shape_ident),
 		cmocka_unit_test(test_shape_riprel_near),
 		cmocka_unit_test(test_shape_riprel_far),
+		cmocka_unit_test(test_shape_riprel_far_vex),
 		cmocka_unit_test(test_shape_branches),
 		cmocka_unit_test(test_shape_callouts),
 		cmocka_unit_test(test_shape_ud_and_limits),

@@ -134,6 +134,8 @@ BLOB(g_riprel)
 	sete %dl
 	mov rdata1+1(%rip), %ah
 	mov rdata1+2(%rip), %bh
+	.byte 0x4d, 0x8b, 0x2d		/* mov rdata2(%rip),%r13 with a void REX.B */
+	.long rdata2 - (. + 4)
 	mov rdata1(%rip), %rsi
 	mov $0x77, %edi
 	mov %rdi, rdata4(%rip)

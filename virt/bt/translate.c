@@ -317,17 +317,15 @@ static void emit_riprel_far(struct xlate *x, const struct x86_insn *in,
 	static const u8 cand[] = { RSI, RDI, RBX };
 	bool vex = in->flags & (X86_P_VEX | X86_P_EVEX | X86_P_XOP);
 	u8 out[X86_MAX_INSN_LEN];
-	u8 r = RSI, named;
+	u8 r = RSI;
 
-	/* REX-less byte registers 4-7 are ah, ch, dh, bh: rax..rbx. */
-	named = in->reg & 7;
-	if ((in->flags & X86_F_BYTEOP) && !(in->flags & X86_P_REX) && named >= 4)
-		named -= 4;
-	/* rbx last: cmpxchg8b/16b read it without naming it. */
+	/*
+	 * rbx only when rsi and rdi are both named, which only VEX forms with
+	 * a vvvv register do; none of those reads rbx implicitly.
+	 */
 	for (i = 0; i < ARRAY_SIZE(cand); i++) {
 		r = cand[i];
-		if (named != r && (in->reg & 7) != r && !(vex && in->vex_vvvv == r) &&
-		    !(r == RBX && in->map == X86_MAP_0F && in->opcode == 0xc7))
+		if ((in->reg & 7) != r && !(vex && in->vex_vvvv == r))
 			break;
 	}
 	memcpy(out, b, modrm_off);
