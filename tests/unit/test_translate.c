@@ -823,6 +823,24 @@ static void test_shape_riprel_far_vex(void **state)
 	assert_int_equal(v.in[2].reg, X86_RAX);
 }
 
+/* addr32 RIP-relative: the address wraps at 4 GiB, near the cache or not. */
+static void test_shape_riprel_addr32(void **state)
+{
+	static const u8 code[] = {
+		0x67, 0x48, 0x8b, 0x05, 0x00, 0x00, 0x00, 0xb0,	/* mov -1.25G(%eip),%rax */
+		0xf4,
+	};
+	struct riprel_seen r = { 0 };
+	struct bt_tu *tu = xlate_at(NEAR_BASE, code, sizeof(code));
+
+	assert_non_null(tu);
+	walk_ccf(tu, see_riprel, &r);
+	assert_int_equal(r.n_riprel_other, 0);
+	assert_int_equal(r.n_movabs, 1);
+	assert_int_equal(r.movabs[0], (NEAR_BASE + 8 - 0x50000000ULL) & 0xffffffff);
+	assert_int_equal(r.movabs[0], 0xf0000008);
+}
+
 static void test_shape_branches(void **state)
 {
 	static const u8 code[] = {
@@ -1612,6 +1630,7 @@ int main(void)
 		cmocka_unit_test(test_shape_riprel_near),
 		cmocka_unit_test(test_shape_riprel_far),
 		cmocka_unit_test(test_shape_riprel_far_vex),
+		cmocka_unit_test(test_shape_riprel_addr32),
 		cmocka_unit_test(test_shape_branches),
 		cmocka_unit_test(test_shape_callouts),
 		cmocka_unit_test(test_shape_ud_and_limits),

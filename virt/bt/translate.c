@@ -261,9 +261,13 @@ static void emit_load_target(struct xlate *x, const struct x86_insn *in,
 	if (in->seg_override == X86_SEG_FS || in->seg_override == X86_SEG_GS)
 		bt_emit_u8(&x->e, in->seg_override == X86_SEG_FS ? 0x64 : 0x65);
 	if (in->flags & X86_F_RIPREL) {
+		u64 target = next + in->disp;
+
+		if (in->flags & X86_P_ADSIZE)
+			target &= 0xffffffff;
 		bt_emit_u8(&x->e, 0x48);		/* mov moffs64,%rax */
 		bt_emit_u8(&x->e, 0xa1);
-		bt_emit_u64(&x->e, next + in->disp);
+		bt_emit_u64(&x->e, target);
 		return;
 	}
 	if (in->flags & X86_P_ADSIZE)
@@ -356,7 +360,10 @@ static void emit_riprel(struct xlate *x, const struct x86_insn *in,
 	u8 out[X86_MAX_INSN_LEN];
 	u32 d;
 
-	if (!bt_rel32_ok(here + in->len, target)) {
+	/* addr32: the address wraps at 4 GiB, which only [esi] keeps */
+	if (in->flags & X86_P_ADSIZE)
+		target &= 0xffffffff;
+	if ((in->flags & X86_P_ADSIZE) || !bt_rel32_ok(here + in->len, target)) {
 		emit_riprel_far(x, in, b, rip, target);
 		return;
 	}
