@@ -25,16 +25,17 @@ static void ht_clear(struct bt_tc *tc)
 	}
 }
 
+/* exit_id was stored by the indirect branch that started the lookup. */
 static void emit_exit_tail(struct bt_tc *tc, struct bt_emit *e)
 {
 	bt_emit_movq_simm(e, AREA(tc, exit_reason), BT_EXIT_IND_MISS);
-	bt_emit_movq_simm(e, AREA(tc, exit_id), 0);
 	bt_emit_jmp(e, tc->cfg.exit_stub);
 }
 
 /*
  * The shared indirect lookup, entered by a jmp with the guest's rax, rcx
- * and rdx in save[] and the guest target in %rax.  It compares with lea and
+ * and rdx in save[], the guest target in %rax and the branch's exit record
+ * in exit_id.  It compares with lea and
  * jrcxz, so the guest's flags survive both a hit and a miss.
  */
 void bt_tc_emit_stubs(struct bt_tc *tc)
@@ -155,10 +156,9 @@ void bt_tc_destroy(struct bt_tc *tc)
 void bt_tc_flush(struct bt_tc *tc)
 {
 	tc->nr_tus = 0;
-	tc->nr_exits = 1;		/* 0: the shared indirect miss */
+	tc->nr_exits = 1;		/* 0: no exit, as in a fresh area */
 	tc->nr_map = 0;
 	memset(tc->exits, 0, sizeof(*tc->exits));
-	tc->exits[0].reason = BT_EXIT_IND_MISS;
 	memset(tc->hash, 0, sizeof(*tc->hash) * (tc->hash_mask + 1));
 	bt_tc_emit_stubs(tc);
 	ht_clear(tc);
@@ -341,9 +341,9 @@ unsigned int bt_tc_invalidate_page(struct bt_tc *tc, u64 page)
  * @out: the exit
  *
  * The area is writable at CPL3, so nothing in it is believed: the exit id
- * must name an exit site that records the same reason and guest RIP.  An
- * indirect miss carries only a guest RIP, which the guest could have
- * jumped to anyway.
+ * must name an exit site that records the same reason and guest RIP.  The
+ * target of an indirect miss is the guest's own doing (it could have
+ * jumped there anyway); its branch comes from the exit record.
  *
  * Return: 0, or -EINVAL (counted in bad_exits) when the fields disagree.
  */
@@ -355,21 +355,25 @@ int bt_tc_exit_decode(struct bt_tc *tc, const struct bt_vcpu_area *area,
 	u64 id = READ_ONCE(area->exit_id);
 	const struct bt_exit_rec *x;
 
-	if (reason == BT_EXIT_IND_MISS && id == 0) {
-		out->reason = BT_EXIT_IND_MISS;
-		out->rip = rip;
-		out->id = 0;
-		tc->stats.ind_misses++;
-		return 0;
-	}
 	if (!id || id >= tc->nr_exits)
 		goto bad;
 	x = &tc->exits[id];
-	if (x->reason != reason || x->rip != rip)
+	if (x->reason != reason)
 		goto bad;
 	out->reason = x->reason;
 	out->rip = x->rip;
 	out->id = (u32)id;
+	out->src_rip = 0;
+	out->rsp_undo = 0;
+	if (x->reason == BT_EXIT_IND_MISS) {
+		out->rip = rip;
+		out->src_rip = x->rip;
+		out->rsp_undo = x->rsp_undo;
+		tc->stats.ind_misses++;
+		return 0;
+	}
+	if (x->rip != rip)
+		goto bad;
 	switch (x->reason) {
 	case BT_EXIT_TRANSLATE:
 		tc->stats.translate_exits++;

@@ -93,12 +93,14 @@ struct bt_map_ent {
 /**
  * struct bt_exit_rec - one exit site of a CCF
  * @rip: continuation: the guest target; callout and #UD: the instruction;
- *	interrupt window: the next instruction
+ *	interrupt window: the next instruction; indirect branch: the branch
  * @tu: the TU it belongs to
  * @field: TC offset of the rel32 that a chain re-targets (continuations)
  * @exit_off: TC offset of the exit code: where @field points unchained
  * @chained: the TU it is chained to, plus one; 0 when unchained
  * @in_next: the next exit chained to the same TU, plus one
+ * @rsp_undo: indirect branches: what to add to the guest's RSP at a miss
+ *	to get its value before the branch (ret popped, call pushed)
  * @reason: enum bt_exit_reason
  */
 struct bt_exit_rec {
@@ -108,6 +110,7 @@ struct bt_exit_rec {
 	u32 exit_off;
 	u32 chained;
 	u32 in_next;
+	s32 rsp_undo;
 	u8 reason;
 };
 
@@ -149,7 +152,7 @@ struct bt_tu {
  * @empty_off: TC offset of the code empty table entries point to
  * @tus: TU slots, in TC order
  * @nr_tus: TUs allocated since the last flush
- * @exits: exit records; index 0 is the shared indirect-miss exit
+ * @exits: exit records; index 0 is never used
  * @nr_exits: exit records allocated
  * @max_exits: exit record slots
  * @map: precise-state map entries
@@ -178,13 +181,18 @@ struct bt_tc {
 /**
  * struct bt_exit - an exit, validated
  * @reason: enum bt_exit_reason
- * @rip: the guest RIP it is about
- * @id: the exit record (0 for an indirect miss)
+ * @rip: the guest RIP it is about (an indirect miss: the branch target)
+ * @id: the exit record
+ * @src_rip: an indirect miss: the branch instruction
+ * @rsp_undo: an indirect miss: add to RSP for its value before the branch,
+ *	as a fault of the branch itself (a non-canonical target) needs
  */
 struct bt_exit {
 	u32 reason;
 	u64 rip;
 	u32 id;
+	u64 src_rip;
+	s32 rsp_undo;
 };
 
 /**

@@ -285,8 +285,14 @@ static void emit_indirect(struct xlate *x, const struct x86_insn *in,
 	static const u8 lea_rsp[] = { 0x48, 0x8d, 0xa4, 0x24 };	/* lea i32(%rsp),%rsp */
 	struct bt_tc *tc = x->tc;
 	u64 next = rip + in->len;
+	int i = new_exit(x, BT_EXIT_IND_MISS, rip);
 	u32 from;
 
+	if (in->cf == X86_CF_RET)
+		x->ex[i].rsp_undo = -(8 + (in->opcode == 0xc2 ? (u16)in->imm : 0));
+	else if (in->cf == X86_CF_CALL_IND)
+		x->ex[i].rsp_undo = 8;
+	bt_emit_movq_simm(&x->e, AREA(tc, exit_id), (s32)exit_id(x, i));
 	bt_emit_store_gpr(&x->e, RAX, SAVE(tc, RAX));
 	bt_emit_store_gpr(&x->e, RCX, SAVE(tc, RCX));
 	bt_emit_store_gpr(&x->e, RDX, SAVE(tc, RDX));
@@ -586,7 +592,8 @@ static struct bt_tu *xlate_try(struct bt_tc *tc, struct xlate *x, u64 rip)
 	tu->nr_exits = x->nr_exits;
 	for (i = 0; i < x->nr_exits; i++) {
 		x->ex[i].tu = idx;
-		x->ex[i].exit_off += x->tc_off;
+		if (x->ex[i].exit_off != NO_FIELD)
+			x->ex[i].exit_off += x->tc_off;
 		if (x->ex[i].field != NO_FIELD)
 			x->ex[i].field += x->tc_off;
 	}
