@@ -1324,7 +1324,7 @@ struct item {
 	u8 skip;
 };
 
-enum { I_PLAIN, I_JCC, I_JMP, I_CALL };
+enum { I_PLAIN, I_JCC, I_JCC8, I_JMP, I_JMPIND, I_CALL };
 
 static const u8 gpool[] = { 0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
 #define RDATA		X86_RBX		/* points at the data block */
@@ -1368,7 +1368,7 @@ static void gen_item(struct item *it, bool in_sub, bool *riprel)
 {
 	u8 r = rreg(), s = rreg();
 	int w = rnd() & 1;
-	unsigned int k = rnd() % (in_sub ? 12 : 17);
+	unsigned int k = rnd() % (in_sub ? 18 : 24);
 
 	memset(it, 0, sizeof(*it));
 	*riprel = false;
@@ -1457,13 +1457,70 @@ static void gen_item(struct item *it, bool in_sub, bool *riprel)
 		if (rnd() % 3 == 0)
 			put(it, (rnd() & 1) ? 0xfa : 0xfb);
 		break;
-	case 12: case 13:			/* jcc forward */
-		it->kind = I_JCC;
+	case 12:				/* 16-bit alu r,r */
+		put(it, 0x66);
+		put(it, rex(0, s, r));
+		put(it, alu_ops[rnd() % sizeof(alu_ops)]);
+		put(it, 0xc0 | (s & 7) << 3 | (r & 7));
+		break;
+	case 13: {				/* 8-bit, REX-less: al cl dl ah ch dh */
+		static const u8 b8[] = { 0, 1, 2, 4, 5, 6 };
+
+		put(it, alu_ops[rnd() % sizeof(alu_ops)] & 0xfe);
+		put(it, 0xc0 | b8[rnd() % 6] << 3 | b8[rnd() % 6]);
+		break;
+	}
+	case 14:				/* rep movsb or stosb in the block */
+		put(it, 0x48);			/* lea d8(%rbx),%rsi */
+		put(it, 0x8d);
+		put(it, 0x73);
+		put(it, 16 + 8 * (rnd() % 13));
+		put(it, 0x48);			/* lea d8(%rbx),%rdi */
+		put(it, 0x8d);
+		put(it, 0x7b);
+		put(it, 16 + 8 * (rnd() % 13));
+		put(it, 0xb9);			/* mov $n,%ecx */
+		put32(it, rnd() % 17);
+		put(it, 0xf3);
+		put(it, (rnd() & 1) ? 0xa4 : 0xaa);
+		break;
+	case 15:				/* [lock] cmpxchg or xadd [rbx+d8],r */
+		if (rnd() & 1)
+			put(it, 0xf0);
+		put(it, rex(w, r, RDATA));
+		put(it, 0x0f);
+		put(it, (rnd() & 1) ? 0xb1 : 0xc1);
+		put(it, 0x40 | (r & 7) << 3 | (RDATA & 7));
+		put(it, 8 * (rnd() % 16));
+		break;
+	case 16:				/* movzx, movsx */
+		put(it, rex(w, r, s));
+		put(it, 0x0f);
+		put(it, (u8[]){ 0xb6, 0xb7, 0xbe, 0xbf }[rnd() % 4]);
+		put(it, 0xc0 | (r & 7) << 3 | (s & 7));
+		break;
+	case 17:				/* xchg r,r or bswap r */
+		put(it, rex(w, s, r));
+		if (rnd() & 1) {
+			put(it, 0x87);
+			put(it, 0xc0 | (s & 7) << 3 | (r & 7));
+		} else {
+			put(it, 0x0f);
+			put(it, 0xc8 | (r & 7));
+		}
+		break;
+	case 18: case 19:			/* jcc forward */
+	case 20:
+		it->kind = k == 20 ? I_JCC8 : I_JCC;
 		it->cc = rnd() & 15;
 		it->skip = rnd() % 4;
 		break;
-	case 14:
+	case 21:
 		it->kind = I_JMP;
+		it->skip = rnd() % 3;
+		break;
+	case 22:				/* lea target(%rip),%rax; jmp *%rax */
+		it->kind = I_JMPIND;
 		it->skip = rnd() % 3;
 		break;
 	default:
@@ -1484,7 +1541,10 @@ struct program {
 
 static u32 item_size(const struct item *it)
 {
-	return it->kind == I_PLAIN ? it->len : it->kind == I_JCC ? 6 : 5;
+	static const u8 size[] = { [I_JCC] = 6, [I_JCC8] = 2, [I_JMP] = 5,
+				   [I_JMPIND] = 9, [I_CALL] = 5 };
+
+	return it->kind == I_PLAIN ? it->len : size[it->kind];
 }
 
 /*
@@ -1548,7 +1608,24 @@ static size_t layout(struct program *p, unsigned int nbody, u64 base, u8 *out,
 			break;
 		case I_JCC:
 		case I_JMP:
+		case I_JCC8:
+		case I_JMPIND:
 			tgt = i + 1 + it->skip < nbody ? off[i + 1 + it->skip] : tail_off;
+			if (it->kind == I_JCC8) {
+				rel = (s32)(tgt - (n + 2));
+				assert_true(rel >= 0 && rel < 128);
+				out[n] = 0x70 | it->cc;
+				out[n + 1] = (u8)rel;
+				break;
+			}
+			if (it->kind == I_JMPIND) {
+				static const u8 ind[] = { 0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0 };
+
+				memcpy(out + n, ind, sizeof(ind));
+				rel = (s32)(tgt - (n + 7));
+				memcpy(out + n + 3, &rel, 4);
+				break;
+			}
 			if (it->kind == I_JCC) {
 				out[n] = 0x0f;
 				out[n + 1] = 0x80 | it->cc;
@@ -1614,7 +1691,7 @@ static void rand_regs(struct vstate *s)
 
 static void test_random(void **state)
 {
-	unsigned int runs = long_run() ? 20000 : 2000, r, nbody, mismatches = 0;
+	unsigned int runs = long_run() ? 200000 : 10000, r, nbody, mismatches = 0;
 	unsigned long exits = 0, lookups = 0;
 	static u8 code[4096];
 	struct monitor mon = default_monitor();
