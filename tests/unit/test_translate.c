@@ -1002,6 +1002,22 @@ static void test_shape_virtual_flags(void **state)
 	assert_null(memchr(ccf(tu), 0xfa, 2));
 }
 
+/* The longest sequences still fit: the TU ends early and continues. */
+static void test_shape_popf_run(void **state)
+{
+	u8 code[BT_TU_MAX_INSNS + 1];
+	struct bt_tu *tu;
+
+	memset(code, 0x9d, BT_TU_MAX_INSNS);
+	code[BT_TU_MAX_INSNS] = 0xf4;
+	tu = xlate_at(NEAR_BASE, code, sizeof(code));
+	assert_non_null(tu);
+	assert_true(tu->ninsns >= 8);
+	assert_int_equal(count_exits(tu, BT_EXIT_IRQ_WINDOW), tu->ninsns);
+	assert_non_null(find_exit(tu, BT_EXIT_TRANSLATE, NEAR_BASE + tu->ninsns));
+	assert_int_equal(tc.stats.flushes, 0);
+}
+
 /* Chaining patches the continuation; invalidation undoes it. */
 static void test_chain_patch(void **state)
 {
@@ -1741,6 +1757,7 @@ int main(void)
 		cmocka_unit_test(test_shape_callouts),
 		cmocka_unit_test(test_shape_ud_and_limits),
 		cmocka_unit_test(test_shape_virtual_flags),
+		cmocka_unit_test(test_shape_popf_run),
 		cmocka_unit_test(test_chain_patch),
 		cmocka_unit_test(test_exit_decode),
 		cmocka_unit_test(test_exec_isprime),

@@ -16,7 +16,7 @@
 /* Most exit sites and map entries one TU can have. */
 #define BT_TU_MAX_INSNS		12
 #define BT_TU_MAX_EXITS		16
-#define BT_TU_MAX_MAP		48
+#define BT_TU_MAX_MAP		80
 
 /**
  * struct bt_tc_config - where the cache, the area and the table are

@@ -37,6 +37,10 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI };
 
 #define NO_FIELD	0xffffffffu
 
+/* Most map entries and exits one instruction takes. */
+#define BT_INSN_MAX_MAP		6
+#define BT_INSN_MAX_EXITS	2
+
 /* A TU being translated; its exits and map are committed at the end. */
 struct xlate {
 	struct bt_tc *tc;
@@ -315,9 +319,10 @@ static void emit_indirect(struct xlate *x, const struct x86_insn *in,
 
 /*
  * A RIP-relative operand out of reach of the cache: the instruction is
- * re-encoded with [rsi] or [rdi] (whichever it does not name) holding the
- * guest's target.  Neither needs a REX.B, so REX-less byte registers
- * (ah..bh) keep their meaning, and no ModRM form uses them implicitly.
+ * re-encoded with [rsi] or [rdi] (whichever it does not name; [rbx] for VEX
+ * forms naming both) holding the guest's target.  None needs a REX.B, so
+ * REX-less byte registers (ah..bh) keep their meaning, and no ModRM form
+ * uses rsi or rdi implicitly.
  */
 static void emit_riprel_far(struct xlate *x, const struct x86_insn *in,
 			    const u8 *b, u64 rip, u64 target)
@@ -488,44 +493,47 @@ static u32 xlate_body(struct xlate *x, u64 rip, u8 *ninsns)
 {
 	struct bt_tc *tc = x->tc;
 	u64 start = rip;
+	bool ended = false;
 	unsigned int n;
 
-	for (n = 0; n < BT_TU_MAX_INSNS; n++) {
+	for (n = 0; n < BT_TU_MAX_INSNS && !ended; n++) {
 		u8 b[X86_MAX_INSN_LEN];
 		struct x86_insn in;
 		unsigned int got;
 		enum x86_decode_status st;
 
+		/*
+		 * Room for the worst instruction (popf) and for the map
+		 * entries of the exits, or the TU ends here.
+		 */
+		if (x->nr_map + BT_INSN_MAX_MAP > BT_TU_MAX_MAP - BT_TU_MAX_EXITS ||
+		    x->nr_exits + BT_INSN_MAX_EXITS >= BT_TU_MAX_EXITS)
+			break;
 		got = tc->cfg.fetch(tc->cfg.opaque, rip, b, sizeof(b));
 		st = got ? x86_decode_ex(&in, b, got, X86_MODE_LONG64,
 					 tc->cfg.amd ? X86_DECODE_AMD : 0) : X86_DECODE_TRUNC;
 		map_add(x, rip, 0, true);
+		ended = true;
 		if (st == X86_DECODE_TRUNC) {
 			/* The next page cannot be read: let the monitor fault. */
 			if (!n)
 				emit_exit_inline(x, BT_EXIT_CALLOUT, rip);
 			else
 				emit_exit_jmp(x, BT_EXIT_TRANSLATE, rip);
-			break;
-		}
-		if (st == X86_DECODE_UD || (st == X86_DECODE_OK && (in.flags & X86_F_UD))) {
+		} else if (st == X86_DECODE_UD ||
+			   (st == X86_DECODE_OK && (in.flags & X86_F_UD))) {
 			emit_exit_inline(x, BT_EXIT_UD, rip);
 			rip += in.len ? in.len : 1;
-			break;
-		}
-		if (st != X86_DECODE_OK) {		/* too long: #GP */
+		} else if (st != X86_DECODE_OK) {	/* too long: #GP */
 			emit_exit_inline(x, BT_EXIT_CALLOUT, rip);
 			rip += in.len;
-			break;
-		}
-		*ninsns = n + 1;
-		if (xlate_insn(x, &in, b, rip)) {
+		} else {
+			*ninsns = n + 1;
+			ended = xlate_insn(x, &in, b, rip);
 			rip += in.len;
-			break;
 		}
-		rip += in.len;
 	}
-	if (n == BT_TU_MAX_INSNS)
+	if (!ended)
 		emit_exit_jmp(x, BT_EXIT_TRANSLATE, rip);
 	return (u32)(rip - start);
 }
