@@ -351,12 +351,10 @@ static void enter(struct monitor *mon, struct bt_tu *tu, struct vstate *s)
 {
 	unsigned int i;
 
-	area->vif = s->rflags & BT_FL_IF;
-	area->vflags = s->rflags & BT_FL_VIRT;
 	area->exit_reason = BT_EXIT_NONE;
 	for (i = 0; i < 16; i++)
 		hx_regs[i] = s->gpr[i];
-	hx_regs[16] = (s->rflags & BT_FL_HW) | BT_FL_IF | 2;
+	hx_regs[16] = bt_area_set_rflags(area, s->rflags);
 	hx_regs[17] = bt_tu_exec(mon->tc, tu);
 	hx_faulted = 0;
 	hx_in_guest = 1;
@@ -368,8 +366,7 @@ static void enter(struct monitor *mon, struct bt_tu *tu, struct vstate *s)
 	} else {
 		memcpy(s->gpr, hx_regs, sizeof(s->gpr));
 	}
-	s->rflags = (hx_regs[16] & BT_FL_HW) | (area->vif & BT_FL_IF) |
-		    (area->vflags & BT_FL_VIRT);
+	s->rflags = bt_area_rflags(area, hx_regs[16]);
 }
 
 /* A fault in a CCF: the guest state at the faulting instruction. */
@@ -1016,6 +1013,56 @@ static void test_shape_popf_run(void **state)
 	assert_int_equal(count_exits(tu, BT_EXIT_IRQ_WINDOW), tu->ninsns);
 	assert_non_null(find_exit(tu, BT_EXIT_TRANSLATE, NEAR_BASE + tu->ninsns));
 	assert_int_equal(tc.stats.flushes, 0);
+}
+
+static void check_ccf_insn(const struct x86_insn *in, const u8 *b, u64 exec, void *arg)
+{
+	/* nothing privileged or flag-sensitive reaches the CCF */
+	assert_false(in->flags & (X86_F_PRIV | X86_F_IOPL | X86_F_SEGLOAD));
+	assert_false(in->cf >= X86_CF_JMP_FAR);
+	if (in->map == X86_MAP_ONE && in->opcode == 0x9d)
+		assert_int_equal(in->opsize, 8);
+}
+
+/*
+ * Random bytes, mostly from the one-byte and 0F maps: every TU translates,
+ * its CCF decodes, holds nothing privileged, and its map and exits stay
+ * inside it.
+ */
+static void test_shape_random_bytes(void **state)
+{
+	unsigned int runs = long_run() ? 200000 : 20000, r, i;
+	u8 code[64];
+
+	for (r = 0; r < runs; r++) {
+		struct bt_tu *tu;
+
+		for (i = 0; i < sizeof(code); i++)
+			code[i] = (u8)rnd();
+		if (r & 1)
+			code[0] = 0x0f;
+		tu = xlate_at((r & 2) ? FAR_BASE : NEAR_BASE, code, sizeof(code));
+		assert_non_null(tu);
+		assert_true(tu->ninsns <= BT_TU_MAX_INSNS);
+		assert_true(tu->glen <= BT_TU_MAX_INSNS * X86_MAX_INSN_LEN);
+		assert_true(tu->nr_exits >= 1);
+		walk_ccf(tu, check_ccf_insn, NULL);
+		for (i = 0; i < tu->nr_map; i++) {
+			const struct bt_map_ent *m = &tc.map[tu->map_first + i];
+
+			assert_true(m->tc_off < tu->tc_len);
+			if (i)
+				assert_true(m->tc_off > m[-1].tc_off);
+		}
+		for (i = 0; i < tu->nr_exits; i++) {
+			const struct bt_exit_rec *x = &tc.exits[tu->exit_first + i];
+
+			if (x->exit_off != 0xffffffffu)
+				assert_true(x->exit_off - tu->tc_off < tu->tc_len);
+			if (x->field != 0xffffffffu)
+				assert_true(x->field - tu->tc_off < tu->tc_len);
+		}
+	}
 }
 
 /* Chaining patches the continuation; invalidation undoes it. */
@@ -1758,6 +1805,7 @@ int main(void)
 		cmocka_unit_test(test_shape_ud_and_limits),
 		cmocka_unit_test(test_shape_virtual_flags),
 		cmocka_unit_test(test_shape_popf_run),
+		cmocka_unit_test(test_shape_random_bytes),
 		cmocka_unit_test(test_chain_patch),
 		cmocka_unit_test(test_exit_decode),
 		cmocka_unit_test(test_exec_isprime),

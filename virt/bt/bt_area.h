@@ -71,6 +71,25 @@ struct bt_vcpu_area {
 };
 
 /*
+ * The guest's RFLAGS from the real flags at an exit and the area, each
+ * part masked: whatever CPL3 code left in the area, only virtual bits come
+ * from it.
+ */
+static inline u64 bt_area_rflags(const struct bt_vcpu_area *a, u64 hw)
+{
+	return (hw & BT_FL_HW) | (READ_ONCE(a->vif) & BT_FL_IF) |
+	       (READ_ONCE(a->vflags) & BT_FL_VIRT) | 2;
+}
+
+/* Split the guest's RFLAGS for entry: returns what the real RFLAGS gets. */
+static inline u64 bt_area_set_rflags(struct bt_vcpu_area *a, u64 rflags)
+{
+	a->vif = rflags & BT_FL_IF;
+	a->vflags = rflags & BT_FL_VIRT;
+	return (rflags & BT_FL_HW) | BT_FL_IF | 2;
+}
+
+/*
  * The indirect lookup table: 2^16 entries indexed by the low 16 bits of
  * the guest target.  An entry holds the negated guest RIP so that a CCF
  * can compare without touching the guest's flags (lea + jrcxz), and the
