@@ -569,6 +569,7 @@ static void guest_init(struct vstate *s, u64 base, const void *code, size_t n)
 	s->gpr[X86_RSP] = base + STACK_TOP;
 	s->rflags = 2 | BT_FL_IF;
 	bt_tc_flush(&tc);
+	bt_tc_flush(&tc2);
 	area->ind_lookups = 0;
 	memset(&tc.stats, 0, sizeof(tc.stats));
 }
@@ -1431,7 +1432,7 @@ static void gen_item(struct item *it, bool in_sub, bool *riprel)
 {
 	u8 r = rreg(), s = rreg();
 	int w = rnd() & 1;
-	unsigned int k = rnd() % (in_sub ? 18 : 24);
+	unsigned int k = rnd() % (in_sub ? 19 : 24);
 
 	memset(it, 0, sizeof(*it));
 	*riprel = false;
@@ -1572,7 +1573,18 @@ static void gen_item(struct item *it, bool in_sub, bool *riprel)
 			put(it, 0xc8 | (r & 7));
 		}
 		break;
-	case 18: case 19:			/* jcc forward */
+	case 18:				/* callouts: rdtsc, mov from cr0/cr3 */
+		if (rnd() & 1) {
+			put(it, 0x0f);
+			put(it, 0x31);
+		} else {
+			put(it, rex(1, 0, r));
+			put(it, 0x0f);
+			put(it, 0x20);
+			put(it, 0xc0 | ((rnd() & 1) ? 3 : 0) << 3 | (r & 7));
+		}
+		break;
+	case 19:				/* jcc forward */
 	case 20:
 		it->kind = k == 20 ? I_JCC8 : I_JCC;
 		it->cc = rnd() & 15;
@@ -1755,7 +1767,7 @@ static void rand_regs(struct vstate *s)
 static void test_random(void **state)
 {
 	unsigned int runs = long_run() ? 200000 : 10000, r, nbody, mismatches = 0;
-	unsigned long exits = 0, lookups = 0;
+	unsigned long exits = 0, lookups = 0, flushes = 0;
 	static u8 code[4096];
 	struct monitor mon = default_monitor();
 
@@ -1770,7 +1782,12 @@ static void test_random(void **state)
 		n = layout(&p, nbody, base, code, 1 + rnd() % 3);
 		rand_regs_seed = rnd();
 		mon.irq_budget = (r % 3 == 0) ? 3 : 0;
+		mon.tc = (r % 4 == 3) ? &tc2 : &tc;	/* a cache that flushes */
+		flushes -= tc2.stats.flushes;
+		exits -= tc2.stats.translate_exits + tc2.stats.callouts;
 		run_both(&mon, base, code, code + n, rand_regs, &bt, &ref);
+		flushes += tc2.stats.flushes - 1;	/* less run_both's own */
+		exits += tc2.stats.translate_exits + tc2.stats.callouts;
 		exits += tc.stats.translate_exits + tc.stats.callouts;
 		lookups += area->ind_lookups;
 		if (bt.end != END_HLT || ref.end != END_HLT) {
@@ -1786,8 +1803,8 @@ static void test_random(void **state)
 			mismatches++;
 		}
 	}
-	print_message("random: %u sequences, %u mismatches, %lu exits, %lu indirect lookups\n",
-		      runs, mismatches, exits, lookups);
+	print_message("random: %u sequences, %u mismatches, %lu exits, %lu indirect lookups, %lu flushes\n",
+		      runs, mismatches, exits, lookups, flushes);
 	assert_int_equal(mismatches, 0);
 	assert_true(lookups > 0);
 }
