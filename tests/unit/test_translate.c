@@ -1426,6 +1426,9 @@ static void put_cmp(struct item *it)
 }
 
 static const u8 alu_ops[] = { 0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39, 0x85, 0x89 };
+static const u8 rip_ops[] = { 0x8b, 0x03, 0x01, 0x89, 0x2b, 0x31, 0x3b };
+static const u8 shifts[] = { 4, 5, 7 };			/* shl, shr, sar */
+static const u8 movx[] = { 0xb6, 0xb7, 0xbe, 0xbf };	/* movzx, movsx */
 
 /* One random item; RIP-relative operands are filled in at layout. */
 static void gen_item(struct item *it, bool in_sub, bool *riprel)
@@ -1457,7 +1460,7 @@ static void gen_item(struct item *it, bool in_sub, bool *riprel)
 		break;
 	case 4:					/* RIP-relative, into the data block */
 		put(it, rex(1, r, 0));
-		put(it, (const u8[]){ 0x8b, 0x03, 0x01, 0x89, 0x2b, 0x31, 0x3b }[rnd() % 7]);
+		put(it, rip_ops[rnd() % sizeof(rip_ops)]);
 		put(it, (r & 7) << 3 | 5);
 		put32(it, 8 * (rnd() % 16));	/* offset in the block, for now */
 		*riprel = true;
@@ -1475,7 +1478,7 @@ static void gen_item(struct item *it, bool in_sub, bool *riprel)
 	case 6:					/* shl, shr, sar by 1 */
 		put(it, rex(w, 0, r));
 		put(it, 0xd1);
-		put(it, 0xc0 | (u8[]){ 4, 5, 7 }[rnd() % 3] << 3 | (r & 7));
+		put(it, 0xc0 | shifts[rnd() % sizeof(shifts)] << 3 | (r & 7));
 		break;
 	case 7:					/* lea d8(s),r */
 		put(it, rex(1, r, s));
@@ -1560,7 +1563,7 @@ static void gen_item(struct item *it, bool in_sub, bool *riprel)
 	case 16:				/* movzx, movsx */
 		put(it, rex(w, r, s));
 		put(it, 0x0f);
-		put(it, (u8[]){ 0xb6, 0xb7, 0xbe, 0xbf }[rnd() % 4]);
+		put(it, movx[rnd() % sizeof(movx)]);
 		put(it, 0xc0 | (r & 7) << 3 | (s & 7));
 		break;
 	case 17:				/* xchg r,r or bswap r */
@@ -1803,7 +1806,7 @@ static void test_random(void **state)
 			mismatches++;
 		}
 	}
-	print_message("random: %u sequences, %u mismatches, %lu exits, %lu indirect lookups, %lu flushes\n",
+	print_message("random: %u programs, %u mismatches, %lu exits, %lu lookups, %lu flushes\n",
 		      runs, mismatches, exits, lookups, flushes);
 	assert_int_equal(mismatches, 0);
 	assert_true(lookups > 0);

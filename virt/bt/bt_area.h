@@ -14,16 +14,19 @@
 
 #include "portable.h"
 
-/* Why a CCF left the translation cache (bt_vcpu_area.exit_reason). */
+/*
+ * Why a CCF left the translation cache (bt_vcpu_area.exit_reason).
+ * BT_EXIT_IRQ_WINDOW: sti or popf set IF while irq_pending was set;
+ * exit_rip is the next instruction, and after sti one more instruction runs
+ * before the interrupt is delivered (the interrupt shadow).
+ */
 enum bt_exit_reason {
 	BT_EXIT_NONE,
 	BT_EXIT_TRANSLATE,	/* continuation: translate exit_rip, chain */
 	BT_EXIT_IND_MISS,	/* indirect target exit_rip not in the table */
 	BT_EXIT_CALLOUT,	/* interpret the instruction at exit_rip */
 	BT_EXIT_UD,		/* undecodable bytes at exit_rip: deliver #UD */
-	BT_EXIT_IRQ_WINDOW,	/* sti/popf set IF with irq_pending: exit_rip is
-				 * the next instruction; after sti one more
-				 * instruction runs before delivery */
+	BT_EXIT_IRQ_WINDOW,	/* an interrupt can be delivered at exit_rip */
 	BT_EXIT_NR,
 };
 

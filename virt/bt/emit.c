@@ -156,8 +156,8 @@ void bt_emit_patch_rel32(u8 *field, u64 field_exec, u64 target)
 	u32 v = (u32)(target - (field_exec + 4));
 
 	/* Aligned by bt_emit_jmp()/bt_emit_jcc(): one store. */
-	if (!((field_exec) & 3)) {
-		*(volatile u32 *)field = v;
+	if (!(field_exec & 3)) {
+		WRITE_ONCE(*(u32 *)field, v);
 		return;
 	}
 	memcpy(field, &v, 4);
