@@ -1329,6 +1329,7 @@ static const struct fault_case fault_cases[] = {
 	  { 0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0xd0, 0xf4 }, X86_EXC_GP, true },
 	{ "jmp non-canonical", NEAR_BASE, 13,
 	  { 0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0xe0, 0xf4 }, X86_EXC_GP },
+	{ "rep stosb", NEAR_BASE, 3, { 0xf3, 0xaa, 0xf4 }, X86_EXC_PF },	/* 4 bytes, then #PF */
 	{ "div", NEAR_BASE, 5, { 0x31, 0xc9, 0xf7, 0xf1, 0xf4 }, X86_EXC_DE },
 };
 
@@ -1342,6 +1343,7 @@ static void fault_regs(struct vstate *s)
 	s->gpr[X86_RAX] = NEAR_BASE + 0x100;
 	s->gpr[X86_RCX] = NEAR_BASE + 0x200;	/* canonical: no #GP first */
 	s->gpr[X86_RBX] = UNMAPPED;
+	s->gpr[X86_RDI] = NEAR_BASE + GSIZE - 4;
 	s->rflags |= X86E_FL_CF | X86E_FL_ZF;
 }
 
