@@ -72,6 +72,8 @@ typedef int64_t s64;
 #define BUILD_BUG_ON(cond)	_Static_assert(!(cond), #cond)
 #define min(a, b)		((a) < (b) ? (a) : (b))
 #define max(a, b)		((a) > (b) ? (a) : (b))
+#define READ_ONCE(x)		(*(const volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v)	(*(volatile __typeof__(x) *)&(x) = (v))
 
 #define hyvm_env_alloc(size)		calloc(1, (size))
 #define hyvm_env_free(ptr)		free(ptr)
