@@ -65,7 +65,8 @@ sync_point() {
 	k=$1
 	kill -STOP $pid
 	stopped || { kill -CONT $pid; return 1; }
-	cat $vcpu/stats >/tmp/s$k 2>/dev/null
+	# The vCPU's counters and the VM's (the shadow MMU's are per VM).
+	cat $vcpu/stats $vcpu/../stats >/tmp/s$k 2>/dev/null
 	base=
 	# Guest RAM: vmtool's one mapping of exactly its size.
 	while read -r range perm rest; do

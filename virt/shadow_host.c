@@ -37,7 +37,15 @@
 static unsigned long shadow_max_pages = 4096;
 module_param(shadow_max_pages, ulong, 0644);
 MODULE_PARM_DESC(shadow_max_pages,
-		 "shadow page tables per VM before the least recently used are reclaimed (0: no cap); new VMs");
+		 "shadow page tables per VM before the least recently used are reclaimed (0: no cap, at least 64); new VMs");
+
+/*
+ * One instruction and the delivery of the fault it may raise can need a
+ * dozen leaves at once (code and operands across page boundaries, stack,
+ * IDT, GDT, TSS), each with its path: a smaller cap could evict what the
+ * instruction needs next forever.
+ */
+#define SHADOW_MIN_PAGES	64
 
 /* Across all VMs, for the test of teardown (debugfs shadow_live). */
 atomic_long_t hyvm_shadow_live_tables = ATOMIC_LONG_INIT(0);
@@ -177,6 +185,7 @@ int hyvm_shost_init(struct hyvm_vm *vm)
 		.read = sh_read, .write = sh_write, .cmpxchg_gpa = sh_cmpxchg,
 	};
 	struct hyvm_shost *s;
+	unsigned long cap;
 
 	s = kvzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
@@ -187,7 +196,10 @@ int hyvm_shost_init(struct hyvm_vm *vm)
 	INIT_LIST_HEAD(&s->zombies);
 	host.opaque = s;
 	mem.opaque = s;
-	hyvm_shadow_vm_init(&s->sh, &host, &mem, READ_ONCE(shadow_max_pages));
+	cap = READ_ONCE(shadow_max_pages);
+	if (cap && cap < SHADOW_MIN_PAGES)
+		cap = SHADOW_MIN_PAGES;
+	hyvm_shadow_vm_init(&s->sh, &host, &mem, cap);
 	vm->shost = s;
 	return 0;
 }

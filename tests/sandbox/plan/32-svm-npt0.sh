@@ -51,6 +51,33 @@ else
 	fail svm-npt0-debugfs-shadow-counters "no $gp"
 fi
 
+# Under the smallest cap (64 shadow tables per VM; smaller values are
+# raised to it) a guest whose working set is 256 regions of 2 MiB keeps the
+# shadow reclaiming: the guests must not notice, and the counters must
+# show it.
+c=/sys/module/hyvm/parameters/shadow_max_pages
+cap_was=$(cat $c)
+echo 1 >$c
+for n in pagefault ptedit usermode; do
+	guest_result svm /hyvm/guests/$n.elf | sed 's|guest-svm/|guest-svm-npt0-cap64/|'
+done
+mt=/hyvm/guests/memtouch.elf
+out=$(timeout 300 vmtool run --engine svm --mem 512M $mt 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | tail -1 | grep -q '^memtouch: pass' &&
+	pass svm-npt0-cap64-memtouch ||
+	fail svm-npt0-cap64-memtouch "rc $rc: $(echo "$out" | tail -2 | tr '\n' ' ')"
+vmtool run --engine svm --mem 512M --cmdline loop $mt >/dev/null 2>&1 &
+pid=$!
+sleep 4
+st=$(cat /sys/kernel/debug/hyvm/$pid-*/stats 2>/dev/null)
+kill $pid; wait $pid
+rc=$(echo "$st" | sed -n 's/^shadow_reclaims //p')
+pg=$(echo "$st" | sed -n 's/^shadow_pages_max //p')
+echo "memtouch under cap 64: reclaims $rc, most pages $pg"
+[ "${rc:-0}" -gt 0 ] && [ "${pg:-999}" -le 64 ] && pass svm-npt0-cap64-reclaims ||
+	fail svm-npt0-cap64-reclaims "reclaims '${rc}' most pages '${pg}'"
+echo "$cap_was" >$c
+
 # The shadow fault tracepoint.
 t=/sys/kernel/tracing
 if [ -d $t/events/hyvm/hyvm_shadow_fault ]; then
