@@ -41,8 +41,11 @@ if [ -f "$gp" ]; then
 	pid=$!
 	sleep 3
 	st=$(cat /sys/kernel/debug/hyvm/$pid-*/stats 2>/dev/null)
+	vs=$(vmtool stat 2>&1)
 	kill $pid; wait $pid
 	echo "$st" | grep '^shadow_'
+	echo "$vs" | grep -q '^  shadow_true_faults [1-9]' && pass svm-npt0-vmtool-stat-shadow ||
+		fail svm-npt0-vmtool-stat-shadow "$(echo "$vs" | head -3 | tr '\n' ' ')"
 	hf=$(echo "$st" | sed -n 's/^shadow_hidden_faults //p')
 	tf=$(echo "$st" | sed -n 's/^shadow_true_faults //p')
 	[ "${hf:-0}" -gt 0 ] && [ "${tf:-0}" -gt 0 ] && pass svm-npt0-debugfs-shadow-counters ||
