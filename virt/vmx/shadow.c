@@ -134,8 +134,14 @@ int hyvm_vmx_shadow_pf(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 	u8 cpl = (vmcs_read(GUEST_SS_AR_BYTES) >> 5) & 3;
 	bool ac = vmcs_read(GUEST_RFLAGS) & X86_EFLAGS_AC;
 	struct hyvm_shadow_fault f;
+	enum hyvm_shadow_result res;
 
-	switch (hyvm_shost_page_fault(vcpu, &vx->sh.v, cpl, ac, gva, err, &f)) {
+	/* The shadow MMU takes a mutex and pins guest pages. */
+	hyvm_vmx_sleep();
+	res = hyvm_shost_page_fault(vcpu, &vx->sh.v, cpl, ac, gva, err, &f);
+	if (hyvm_vmx_wake(vcpu, vx))
+		return VMX_USER;
+	switch (res) {
 	case HYVM_SHADOW_RETRY:
 		return VMX_RESUME;
 	case HYVM_SHADOW_GUEST_PF:

@@ -809,6 +809,39 @@ static int vmx_vcpu_load(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 	return 0;
 }
 
+/**
+ * hyvm_vmx_sleep - let an exit handler sleep
+ *
+ * Exit handlers run with preemption off so that the VMCS stays current.
+ * What may sleep (pinning guest pages, the shadow MMU's mutex, guest
+ * memory through the VM creator's mappings) runs between hyvm_vmx_sleep()
+ * and hyvm_vmx_wake(): the thread may come back on another CPU, where the
+ * VMCS is made current again.
+ */
+void hyvm_vmx_sleep(void)
+{
+	preempt_enable();
+}
+
+/**
+ * hyvm_vmx_wake - the VMCS current again after hyvm_vmx_sleep()
+ * @vcpu: the vCPU
+ * @vx: its vmx state
+ *
+ * Return: 0, or the error of VMPTRLD with an internal error set for
+ * userspace (the handler returns VMX_USER).
+ */
+int hyvm_vmx_wake(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
+{
+	int ret;
+
+	preempt_disable();
+	ret = vmx_vcpu_load(vcpu, vx);
+	if (ret)
+		hyvm_exit_internal(vcpu, HYVM_INTERNAL_NOT_READY, ret, 0);
+	return ret;
+}
+
 /* ---- guest state: struct hyvm_vcpu <-> VMCS ---- */
 
 struct vmx_seg_fields {
@@ -1124,7 +1157,10 @@ static void vmx_not_emulated(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 	vmx_store_state(vcpu, vx);
 	la = vcpu->sregs.cs.base + vcpu->regs.rip;
 	hyvm_emu_load(&vx->emu);
+	hyvm_vmx_sleep();
 	e->ops->read(e, la, &bytes, sizeof(bytes), true);
+	if (hyvm_vmx_wake(vcpu, vx))
+		return;
 	hyvm_exit_internal(vcpu, HYVM_INTERNAL_EMULATION, la, bytes);
 }
 
@@ -1148,7 +1184,10 @@ static int vmx_emulate(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx,
 
 	vmx_store_state(vcpu, vx);
 	hyvm_emu_load(ctx);
+	hyvm_vmx_sleep();
 	res = x86_emulate(e);
+	if (hyvm_vmx_wake(vcpu, vx))
+		return VMX_USER;
 	if (ctx->mem_error) {
 		ctx->mem_error = false;
 		hyvm_exit_internal(vcpu, HYVM_INTERNAL_MEMORY, e->rip, what);
@@ -1436,7 +1475,10 @@ static int vmx_exit_ept_violation(struct hyvm_vcpu *vcpu,
 	bool mmio;
 	int ret;
 
+	hyvm_vmx_sleep();
 	ret = hyvm_npt_map(vcpu->vm, &vv->ept, gpa, q & BIT(1), &mmio);
+	if (hyvm_vmx_wake(vcpu, vx))
+		return VMX_USER;
 	if (ret) {
 		hyvm_exit_internal(vcpu, HYVM_INTERNAL_MEMORY,
 				   vmcs_read(GUEST_RIP), gpa);

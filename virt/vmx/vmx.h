@@ -185,6 +185,8 @@ unsigned int hyvm_vmx_vmcs_fields(const struct hyvm_vmx_config *c,
 				  const struct hyvm_vmx_vcpu *vx, u64 eptp,
 				  struct hyvm_vmx_field *f);
 void hyvm_vmx_inject(u8 vector, bool has_err, u32 err);
+void hyvm_vmx_sleep(void);
+int hyvm_vmx_wake(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx);
 void hyvm_vmx_set_efer(u64 efer);
 
 /* shadow.c: ept=0 */
