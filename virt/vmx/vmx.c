@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The vmx engine: Intel VT-x, with EPT (ept=1) and unrestricted guest.
+ * The vmx engine: Intel VT-x, with EPT (ept=1) and unrestricted guest, or
+ * on shadow page tables (ept=0, or a CPU without usable EPT: shadow.c).
  *
  * VMX operation is entered per CPU (CR4.VMXE, VMXON) while at least one
  * vmx VM exists, and left again with the last one, so that another
