@@ -12,6 +12,15 @@
 #include <linux/types.h>
 #include "hyvm.h"
 
+/*
+ * A contributory exception (#DE, #TS, #NP, #SS, #GP): one raised while
+ * delivering another contributory one, or a page fault, is a double fault.
+ */
+static inline bool hyvm_exc_contributory(u8 vector)
+{
+	return vector == 0 || (vector >= 10 && vector <= 13);
+}
+
 /* Per-vCPU MSR state that the shared MSR handlers keep. */
 struct hyvm_msr_state {
 	u64 pat;

@@ -12,6 +12,7 @@
  */
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include "exit.h"
 #include "interp.h"
 
 /* How often the loop looks for signals and the scheduler. */
@@ -33,12 +34,6 @@ static int interp_internal(struct hyvm_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
 	run->internal.data[0] = d0;
 	run->internal.data[1] = d1;
 	return 0;
-}
-
-static bool contributory(u8 v)
-{
-	return v == X86_EXC_DE || v == X86_EXC_TS || v == X86_EXC_NP ||
-	       v == X86_EXC_SS || v == X86_EXC_GP;
 }
 
 /*
@@ -71,9 +66,11 @@ static int interp_exception(struct hyvm_vcpu *vcpu, struct hyvm_emu_ctx *ctx)
 		/* e->exc now holds the fault raised by the delivery. */
 		if (vector == X86_EXC_DF)
 			break;
-		if ((contributory(first) && contributory(e->exc.vector)) ||
-		    (first == X86_EXC_PF && (e->exc.vector == X86_EXC_PF ||
-					     contributory(e->exc.vector)))) {
+		if ((hyvm_exc_contributory(first) &&
+		     hyvm_exc_contributory(e->exc.vector)) ||
+		    (first == X86_EXC_PF &&
+		     (e->exc.vector == X86_EXC_PF ||
+		      hyvm_exc_contributory(e->exc.vector)))) {
 			e->exc.vector = X86_EXC_DF;
 			e->exc.has_error = true;
 			e->exc.error = 0;

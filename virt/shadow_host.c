@@ -315,6 +315,54 @@ int hyvm_shost_root(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v,
 HYVM_EXPORT_FOR_TESTS(hyvm_shost_root);
 
 /**
+ * hyvm_shost_hw_can_run - may the hardware run this guest on a shadow root?
+ * @e: the guest's state, as the interpreter holds it
+ *
+ * Shadow tables of the hardware view are long-mode tables: the hardware
+ * engines run the guest only in long mode with paging, and interpret it
+ * before that.  Also the interpreter's predicate to hand the vCPU back.
+ */
+bool hyvm_shost_hw_can_run(const struct x86_emu *e)
+{
+	return (e->cr0 & X86E_CR0_PG) && (e->efer & X86E_EFER_LMA);
+}
+
+/**
+ * hyvm_shost_hw_root - the shadow root for a hardware engine's next entry
+ * @vcpu: the vCPU
+ * @sh: its shadow state, with the guest's control registers
+ * @maxphyaddr: the physical-address width the guest is told
+ *
+ * Sets @sh->root, and @sh->flush when the root changed: TLBs are not
+ * tagged by CR3, so the engine must flush the vCPU's guest TLB before it
+ * runs on another root.
+ *
+ * Return: 0; -EOPNOTSUPP when the guest is not in long mode with paging
+ * (the interpreter must run it); -ENOMEM.
+ */
+int hyvm_shost_hw_root(struct hyvm_vcpu *vcpu, struct hyvm_shost_vcpu *sh,
+		       u8 maxphyaddr)
+{
+	struct hyvm_paging_mode m = {
+		.cr0 = sh->cr0, .cr3 = sh->cr3, .cr4 = sh->cr4,
+		.efer = sh->efer, .maxphyaddr = maxphyaddr,
+	};
+	u64 root;
+	int ret;
+
+	if (!(m.cr0 & X86_CR0_PG) || !(m.efer & EFER_LMA))
+		return -EOPNOTSUPP;
+	ret = hyvm_shost_root(vcpu, &sh->v, &m, &root);
+	if (ret)
+		return ret;
+	if (root != sh->root) {
+		sh->root = root;
+		sh->flush = true;
+	}
+	return 0;
+}
+
+/**
  * hyvm_shost_page_fault - a #PF the guest took on its shadow table
  * @vcpu: the vCPU
  * @v: its shadow state, current (hyvm_shost_root() was called)

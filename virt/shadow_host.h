@@ -12,6 +12,7 @@
 #include <linux/mutex.h>
 #include <linux/xarray.h>
 #include "hyvm.h"
+#include "interp.h"
 #include "shadow/shadow.h"
 
 /**
@@ -36,6 +37,28 @@ struct hyvm_shost {
 	u64 flushes;
 };
 
+/**
+ * struct hyvm_shost_vcpu - a hardware engine's vCPU on shadow tables
+ * @v: the core's per-vCPU state
+ * @cr0: CR0 as the guest sees it (the hardware runs with others)
+ * @cr3: CR3 as the guest sees it (the hardware runs on @root)
+ * @cr4: CR4 as the guest sees it
+ * @efer: EFER as the guest sees it (the hardware has NXE forced on)
+ * @root: the shadow root last loaded
+ * @flush: the vCPU's guest TLB must go at the next entry
+ * @interp: what ran in the interpreter before the hardware could run it
+ *
+ * svm with npt=0 and vmx with ept=0 keep the guest's own control
+ * registers here and the hardware's in their VMCB or VMCS.
+ */
+struct hyvm_shost_vcpu {
+	struct hyvm_shadow_vcpu v;
+	u64 cr0, cr3, cr4, efer;
+	u64 root;
+	bool flush;
+	struct hyvm_interp_stat interp;
+};
+
 extern atomic_long_t hyvm_shadow_live_tables, hyvm_shadow_live_pins;
 
 int hyvm_shost_init(struct hyvm_vm *vm);
@@ -55,6 +78,9 @@ void hyvm_shost_invlpg(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v,
 int hyvm_shost_write(struct hyvm_vm *vm, u64 gpa, const void *buf,
 		     unsigned int len);
 void hyvm_shost_slot_removed(struct hyvm_vm *vm, u64 base_gfn, u64 npages);
+bool hyvm_shost_hw_can_run(const struct x86_emu *e);
+int hyvm_shost_hw_root(struct hyvm_vcpu *vcpu, struct hyvm_shost_vcpu *sh,
+		       u8 maxphyaddr);
 void hyvm_shost_stats_show(struct hyvm_vm *vm, struct seq_file *m);
 
 #endif

@@ -71,12 +71,6 @@ void hyvm_svm_shadow_store(struct hyvm_svm_vcpu *sv, struct hyvm_sregs *sr)
 	sr->efer = sv->sh.efer;
 }
 
-/* May the hardware run this guest state on a shadow root? */
-bool hyvm_svm_shadow_hw_can_run(const struct x86_emu *e)
-{
-	return (e->cr0 & X86E_CR0_PG) && (e->efer & X86E_EFER_LMA);
-}
-
 /**
  * hyvm_svm_shadow_prepare - the shadow root for the next guest entry
  * @vcpu: the vCPU
@@ -88,23 +82,14 @@ bool hyvm_svm_shadow_hw_can_run(const struct x86_emu *e)
 int hyvm_svm_shadow_prepare(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 {
 	struct vmcb *vmcb = sv->vmcb;
-	struct hyvm_paging_mode m = {
-		.cr0 = sv->sh.cr0, .cr3 = sv->sh.cr3, .cr4 = sv->sh.cr4,
-		.efer = sv->sh.efer,
-		.maxphyaddr = sv->emu.maxphyaddr,
-	};
-	u64 root;
 	int ret;
 
-	if (!(m.cr0 & X86_CR0_PG) || !(m.efer & EFER_LMA))
-		return -EOPNOTSUPP;
-	ret = hyvm_shost_root(vcpu, &sv->sh.v, &m, &root);
+	ret = hyvm_shost_hw_root(vcpu, &sv->sh, sv->emu.maxphyaddr);
 	if (ret)
 		return ret;
-	if (root != sv->sh.root || vmcb->save.cr3 != root) {
+	if (vmcb->save.cr3 != sv->sh.root) {
+		vmcb->save.cr3 = sv->sh.root;
 		/* TLBs are not tagged by CR3. */
-		sv->sh.root = root;
-		vmcb->save.cr3 = root;
 		sv->sh.flush = true;
 		vmcb->control.clean = 0;
 	}

@@ -1344,7 +1344,7 @@ static int svm_shadow_enter(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv)
 	/* What the hardware had pending is the interpreter's now. */
 	sv->vmcb->control.event_inj = 0;
 	ret = hyvm_interp_run(vcpu, &sv->emu, &sv->sh.interp,
-			      hyvm_svm_shadow_hw_can_run);
+			      hyvm_shost_hw_can_run);
 	svm_load_state(vcpu, sv);
 	if (ret == 1)
 		return -EOPNOTSUPP;

@@ -16,7 +16,7 @@
 #include "../emu_env.h"
 #include "../tdp.h"
 #include "../interp.h"
-#include "../shadow/shadow.h"
+#include "../shadow_host.h"
 
 /* EFER bits a guest may write; SVME is forced on and hidden. */
 #define HYVM_GUEST_EFER	(EFER_SCE | EFER_LME | EFER_NX | EFER_FFXSR)
@@ -37,18 +37,6 @@ void hyvm_svm_vmrun(u64 vmcb_pa, u64 host_pa, struct hyvm_svm_gprs *gprs);
 struct hyvm_svm_vm {
 	bool npt;			/* two-dimensional paging, else shadow */
 	struct hyvm_npt npt_tables;
-};
-
-/*
- * Without NPT (shadow.c) the guest runs on shadow tables: the VMCB holds
- * the real CR0, CR3, CR4 and EFER, the guest's own values are kept here.
- */
-struct hyvm_svm_shadow {
-	struct hyvm_shadow_vcpu v;
-	u64 cr0, cr3, cr4, efer;	/* as the guest sees them */
-	u64 root;			/* the shadow root last loaded */
-	bool flush;			/* the guest TLB must go at next entry */
-	struct hyvm_interp_stat interp;	/* what ran in the interpreter */
 };
 
 struct hyvm_svm_vcpu {
@@ -83,7 +71,7 @@ struct hyvm_svm_vcpu {
 	struct hyvm_emu_ctx emu;
 
 	bool shadow;			/* no NPT: @sh is in use */
-	struct hyvm_svm_shadow sh;
+	struct hyvm_shost_vcpu sh;	/* the guest's CR0, CR3, CR4, EFER */
 };
 
 /* shadow.c */
@@ -93,6 +81,5 @@ void hyvm_svm_shadow_load(struct hyvm_svm_vcpu *sv,
 void hyvm_svm_shadow_store(struct hyvm_svm_vcpu *sv, struct hyvm_sregs *sr);
 void hyvm_svm_shadow_set_efer(struct hyvm_svm_vcpu *sv, u64 efer);
 int hyvm_svm_shadow_prepare(struct hyvm_vcpu *vcpu, struct hyvm_svm_vcpu *sv);
-bool hyvm_svm_shadow_hw_can_run(const struct x86_emu *e);
 
 #endif /* HYVM_SVM_SVM_H */

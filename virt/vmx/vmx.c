@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The vmx engine: Intel VT-x, with EPT (ept=1) and unrestricted guest.
+ * The vmx engine: Intel VT-x, with EPT (ept=1) and unrestricted guest, or
+ * on shadow page tables (ept=0, or a CPU without usable EPT: shadow.c).
  *
  * VMX operation is entered per CPU (CR4.VMXE, VMXON) while at least one
  * vmx VM exists, and left again with the last one, so that another
@@ -32,6 +33,7 @@
 #include <linux/moduleparam.h>
 #include <linux/percpu.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <asm/cpu_entry_area.h>
 #include <asm/debugreg.h>
@@ -48,7 +50,6 @@
 #include "vmx.h"
 #include "../hw_enable.h"
 #include "../../arch-x86/cpu_probe.h"
-#include "../../arch-x86/vmx_insn.h"
 
 static bool ept = true;
 module_param(ept, bool, 0644);
@@ -57,9 +58,6 @@ MODULE_PARM_DESC(ept, "vmx: EPT (1) or shadow paging (0) for new VMs");
 #define HYVM_DR6_INIT	0xffff0ff0ULL
 #define HYVM_DR7_INIT	0x400ULL
 
-/* EFER bits a guest may have on Intel (FFXSR is AMD's). */
-#define HYVM_GUEST_EFER	(EFER_SCE | EFER_LME | EFER_NX)
-
 /* CR4 bits a guest may set: what CPUID tells it (virt/cpuid.c), no VMX. */
 #define HYVM_GUEST_CR4	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD |	\
 			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE |	\
@@ -67,14 +65,6 @@ MODULE_PARM_DESC(ept, "vmx: EPT (1) or shadow paging (0) for new VMs");
 			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |		\
 			 X86_CR4_UMIP | X86_CR4_FSGSBASE |		\
 			 X86_CR4_SMEP | X86_CR4_SMAP)
-
-/* VM-exit interruption information / VM-entry interruption information. */
-#define VMX_INTR_TYPE_EXT	0
-#define VMX_INTR_TYPE_NMI	2
-#define VMX_INTR_TYPE_HW_EXC	3
-#define VMX_INTR_TYPE_SOFT	4
-#define VMX_INTR_TYPE_PRIV_SW	5
-#define VMX_INTR_TYPE_SOFT_EXC	6
 
 /* Interruptibility state: blocking by STI, by MOV SS. */
 #define VMX_BLOCK_STI		BIT(0)
@@ -90,17 +80,6 @@ MODULE_PARM_DESC(ept, "vmx: EPT (1) or shadow paging (0) for new VMs");
 #define VMX_CAP_INVVPID_SINGLE	BIT_ULL(41)
 #define VMX_CAP_INVVPID_ALL	BIT_ULL(42)
 
-/* The VMCS controls, computed once from the capability MSRs. */
-struct vmx_config {
-	u32 revision;
-	u32 pin, proc, proc2, exit, entry;
-	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
-	u64 ept_vpid_cap;
-	unsigned long invept_type, invvpid_type;
-	u32 preempt_ticks;		/* VMX-preemption timer per entry */
-	bool vpid;
-};
-
 struct hyvm_vmx_cpu {
 	struct page *vmxon_region;
 	bool enabled;			/* hyvm did VMXON here */
@@ -108,31 +87,10 @@ struct hyvm_vmx_cpu {
 };
 
 static DEFINE_PER_CPU(struct hyvm_vmx_cpu, hyvm_vmx_cpus);
-static struct vmx_config vmcs_conf;
+/* The VMCS controls, computed by the first vmx VM. */
+struct hyvm_vmx_config hyvm_vmx_conf;
 static struct page *hyvm_vmx_msr_bitmap;
 static DEFINE_IDA(hyvm_vmx_vpids);
-
-/* ---- VMCS field access ---- */
-
-/*
- * A failing VMREAD or VMWRITE means a field this CPU does not have, or a
- * value it does not take: a bug in hyvm, said once, never fatal.
- */
-static u64 vmcs_read(unsigned long field)
-{
-	u64 v;
-
-	if (!hyvm_vmread(field, &v))
-		pr_warn_once("VMREAD of field %#lx failed\n", field);
-	return v;
-}
-
-static void vmcs_write(unsigned long field, u64 val)
-{
-	if (!hyvm_vmwrite(field, val))
-		pr_warn_once("VMWRITE of %#llx to field %#lx failed\n", val,
-			     field);
-}
 
 /* ---- capabilities ---- */
 
@@ -155,8 +113,39 @@ static int vmx_adjust(u32 msr, u32 need, u32 want, u32 *ctl)
 	return 0;
 }
 
-static int vmx_setup_config(struct vmx_config *c)
+/* The processor-based controls hyvm needs in both paging modes. */
+#define VMX_PROC_NEEDED	(CPU_BASED_HLT_EXITING | CPU_BASED_CR8_LOAD_EXITING |	\
+			 CPU_BASED_CR8_STORE_EXITING |				\
+			 CPU_BASED_UNCOND_IO_EXITING |				\
+			 CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_MOV_DR_EXITING |	\
+			 CPU_BASED_MWAIT_EXITING | CPU_BASED_MONITOR_EXITING |	\
+			 CPU_BASED_RDPMC_EXITING)
+#define VMX_PROC_CR3	(CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING)
+#define VMX_PROC2_EPT	(SECONDARY_EXEC_ENABLE_EPT |				\
+			 SECONDARY_EXEC_UNRESTRICTED_GUEST)
+
+/* What EPT needs from IA32_VMX_EPT_VPID_CAP: 4 levels, WB, INVEPT. */
+static bool vmx_ept_caps_ok(u64 cap)
 {
+	return (cap & VMX_CAP_EPT_4LEVEL) && (cap & VMX_CAP_EPT_WB) &&
+	       (cap & VMX_CAP_INVEPT) &&
+	       (cap & (VMX_CAP_INVEPT_SINGLE | VMX_CAP_INVEPT_ALL));
+}
+
+/**
+ * hyvm_vmx_setup_config - the VMCS controls from the capability MSRs
+ * @c: receives them
+ *
+ * Two sets of processor-based controls: with EPT and unrestricted guest
+ * (ept=1), and on shadow tables (ept=0, or a CPU without EPT), where CR3
+ * loads and stores exit and neither EPT nor unrestricted guest is on.
+ *
+ * Return: 0, -EIO (an MSR is not readable), or -EOPNOTSUPP when the CPU
+ * lacks a control hyvm needs in both modes.
+ */
+int hyvm_vmx_setup_config(struct hyvm_vmx_config *c)
+{
+	u32 procmsr, want2;
 	u64 basic;
 	bool truectl;
 	int ret;
@@ -198,19 +187,15 @@ static int vmx_setup_config(struct vmx_config *c)
 	/*
 	 * Everything the guest could use to reach host state exits: port
 	 * I/O, MSRs (through the bitmap), CR8 (the host's TPR), debug
-	 * registers, MONITOR/MWAIT, RDPMC, HLT.  CR3 accesses, INVLPG and
-	 * RDTSC do not need to: EPT and unrestricted guest cover them.
+	 * registers, MONITOR/MWAIT, RDPMC, HLT.  With EPT, CR3 accesses,
+	 * INVLPG and RDTSC do not need to; on shadow tables CR3 accesses do
+	 * (the hardware's CR3 is the shadow root), INVLPG still does not
+	 * (write tracing keeps the shadow coherent).
 	 */
-	ret = vmx_adjust(truectl ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
-			 MSR_IA32_VMX_PROCBASED_CTLS,
-			 CPU_BASED_HLT_EXITING | CPU_BASED_CR8_LOAD_EXITING |
-			 CPU_BASED_CR8_STORE_EXITING |
-			 CPU_BASED_UNCOND_IO_EXITING |
-			 CPU_BASED_USE_MSR_BITMAPS |
-			 CPU_BASED_MOV_DR_EXITING |
-			 CPU_BASED_MWAIT_EXITING | CPU_BASED_MONITOR_EXITING |
-			 CPU_BASED_RDPMC_EXITING |
-			 CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, 0, &c->proc);
+	procmsr = truectl ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
+		  MSR_IA32_VMX_PROCBASED_CTLS;
+	ret = vmx_adjust(procmsr, VMX_PROC_NEEDED,
+			 CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, &c->proc);
 	if (ret)
 		return ret;
 	/*
@@ -218,15 +203,36 @@ static int vmx_setup_config(struct vmx_config *c)
 	 * TRUE_* MSRs let hyvm leave clear: a CPU that insists on them is
 	 * not supported.
 	 */
-	if (c->proc & (CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_INVLPG_EXITING))
+	if (c->proc & (VMX_PROC_CR3 | CPU_BASED_INVLPG_EXITING))
 		return -EOPNOTSUPP;
-	ret = vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS2,
-			 SECONDARY_EXEC_ENABLE_EPT |
-			 SECONDARY_EXEC_UNRESTRICTED_GUEST,
-			 SECONDARY_EXEC_ENABLE_VPID | SECONDARY_EXEC_ENABLE_RDTSCP |
-			 SECONDARY_EXEC_WBINVD_EXITING, &c->proc2);
-	if (ret)
-		return ret;
+	c->shadow = !vmx_adjust(procmsr, VMX_PROC_NEEDED | VMX_PROC_CR3,
+				CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
+				&c->proc_shadow);
+	if (c->proc & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS) {
+		want2 = VMX_PROC2_EPT | SECONDARY_EXEC_ENABLE_VPID |
+			SECONDARY_EXEC_ENABLE_RDTSCP |
+			SECONDARY_EXEC_WBINVD_EXITING;
+		ret = vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS2, 0, want2,
+				 &c->proc2);
+		if (ret)
+			return ret;
+		/* The capabilities of EPT and VPID exist when either does. */
+		if ((c->proc2 & (SECONDARY_EXEC_ENABLE_EPT |
+				 SECONDARY_EXEC_ENABLE_VPID)) &&
+		    rdmsrl_safe(MSR_IA32_VMX_EPT_VPID_CAP, &c->ept_vpid_cap))
+			c->ept_vpid_cap = 0;
+	}
+	c->ept = (c->proc2 & VMX_PROC2_EPT) == VMX_PROC2_EPT &&
+		 vmx_ept_caps_ok(c->ept_vpid_cap);
+	/* Shadow tables with EPT forced on by the CPU cannot be loaded. */
+	c->proc2_shadow = c->proc2 & ~VMX_PROC2_EPT;
+	if (c->proc2_shadow & VMX_PROC2_EPT)
+		c->shadow = false;
+	if (!c->ept)
+		c->proc2 = c->proc2_shadow;
+	if (!c->ept && !c->shadow)
+		return -EOPNOTSUPP;
+
 	ret = vmx_adjust(truectl ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
 			 MSR_IA32_VMX_EXIT_CTLS,
 			 VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER |
@@ -235,7 +241,8 @@ static int vmx_setup_config(struct vmx_config *c)
 	if (ret)
 		return ret;
 	ret = vmx_adjust(truectl ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
-			 MSR_IA32_VMX_ENTRY_CTLS, VM_ENTRY_LOAD_IA32_EFER,
+			 MSR_IA32_VMX_ENTRY_CTLS,
+			 VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_IA32E_MODE,
 			 VM_ENTRY_LOAD_IA32_PAT, &c->entry);
 	if (ret)
 		return ret;
@@ -251,12 +258,6 @@ static int vmx_setup_config(struct vmx_config *c)
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, c->cr0_fixed1);
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, c->cr4_fixed0);
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, c->cr4_fixed1);
-	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, c->ept_vpid_cap);
-	if (!(c->ept_vpid_cap & VMX_CAP_EPT_4LEVEL) ||
-	    !(c->ept_vpid_cap & VMX_CAP_EPT_WB) ||
-	    !(c->ept_vpid_cap & VMX_CAP_INVEPT) ||
-	    !(c->ept_vpid_cap & (VMX_CAP_INVEPT_SINGLE | VMX_CAP_INVEPT_ALL)))
-		return -EOPNOTSUPP;
 	c->invept_type = c->ept_vpid_cap & VMX_CAP_INVEPT_SINGLE ?
 			 VMX_EPT_EXTENT_CONTEXT : VMX_EPT_EXTENT_GLOBAL;
 	/* VPIDs need INVVPID to be flushed when a vCPU changes CPU. */
@@ -264,13 +265,16 @@ static int vmx_setup_config(struct vmx_config *c)
 		  (c->ept_vpid_cap & VMX_CAP_INVVPID) &&
 		  (c->ept_vpid_cap & (VMX_CAP_INVVPID_SINGLE |
 				      VMX_CAP_INVVPID_ALL));
-	if (!c->vpid)
+	if (!c->vpid) {
 		c->proc2 &= ~SECONDARY_EXEC_ENABLE_VPID;
+		c->proc2_shadow &= ~SECONDARY_EXEC_ENABLE_VPID;
+	}
 	c->invvpid_type = c->ept_vpid_cap & VMX_CAP_INVVPID_SINGLE ?
 			  VMX_VPID_EXTENT_SINGLE_CONTEXT :
 			  VMX_VPID_EXTENT_ALL_CONTEXT;
 	return 0;
 }
+HYVM_EXPORT_FOR_TESTS(hyvm_vmx_setup_config);
 
 /* ---- per-CPU VMX operation ---- */
 
@@ -293,11 +297,11 @@ static int vmx_cpu_enable(void)
 	    !(feat & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX))
 		return -EPERM;
 	/* Linux runs with PE, PG and NE: anything else is not ours to fix. */
-	if ((cr0 & vmcs_conf.cr0_fixed0) != vmcs_conf.cr0_fixed0 ||
-	    (cr0 & ~vmcs_conf.cr0_fixed1) ||
-	    ((__read_cr4() | X86_CR4_VMXE) & ~vmcs_conf.cr4_fixed1))
+	if ((cr0 & hyvm_vmx_conf.cr0_fixed0) != hyvm_vmx_conf.cr0_fixed0 ||
+	    (cr0 & ~hyvm_vmx_conf.cr0_fixed1) ||
+	    ((__read_cr4() | X86_CR4_VMXE) & ~hyvm_vmx_conf.cr4_fixed1))
 		return -EINVAL;
-	cr4_set_bits(X86_CR4_VMXE | (vmcs_conf.cr4_fixed0 & ~__read_cr4()));
+	cr4_set_bits(X86_CR4_VMXE | (hyvm_vmx_conf.cr4_fixed0 & ~__read_cr4()));
 	ret = hyvm_vmxon(page_to_phys(c->vmxon_region));
 	if (ret) {
 		cr4_clear_bits(X86_CR4_VMXE);
@@ -371,7 +375,7 @@ static int vmx_alloc_global(void)
 						   GFP_KERNEL | __GFP_ZERO, 0);
 		if (!c->vmxon_region)
 			return -ENOMEM;
-		*(u32 *)page_address(c->vmxon_region) = vmcs_conf.revision;
+		*(u32 *)page_address(c->vmxon_region) = hyvm_vmx_conf.revision;
 	}
 	hyvm_vmx_msr_bitmap = alloc_page(GFP_KERNEL);
 	if (!hyvm_vmx_msr_bitmap)
@@ -385,13 +389,15 @@ static int vmx_alloc_global(void)
 /* First vmx VM: the controls from the capability MSRs, then the areas. */
 static int vmx_setup(void)
 {
-	int ret = vmx_setup_config(&vmcs_conf);
+	int ret = hyvm_vmx_setup_config(&hyvm_vmx_conf);
 
 	if (ret) {
-		pr_warn("this CPU lacks what the vmx engine needs (EPT with write-back 4-level tables, unrestricted guest): %d\n",
+		pr_warn("this CPU lacks what the vmx engine needs (I/O, MSR, CR8 and HLT exiting, save/load EFER, and either EPT with write-back 4-level tables and unrestricted guest or CR3 exiting): %d\n",
 			ret);
 		return ret;
 	}
+	if (!hyvm_vmx_conf.ept)
+		pr_info("no usable EPT: every vmx VM runs on shadow page tables\n");
 	return vmx_alloc_global();
 }
 
@@ -416,11 +422,13 @@ static int vmx_probe(struct hyvm_engine_info *info)
 	if (ret == -EBUSY && hyvm_hw_in_use(&vmx_hw) &&
 	    this_cpu_read(hyvm_vmx_cpus.enabled)) {
 		memset(info->reason, 0, sizeof(info->reason));
-		info->features = HYVM_ENGINE_F_TDP | HYVM_ENGINE_F_UG |
-				 (vmcs_conf.vpid ? HYVM_ENGINE_F_VPID : 0);
-		snprintf(info->reason, sizeof(info->reason),
-			 "VT-x with EPT%s, unrestricted guest",
-			 vmcs_conf.vpid ? ", VPID" : "");
+		info->features = (hyvm_vmx_conf.ept ? HYVM_ENGINE_F_TDP |
+				  HYVM_ENGINE_F_UG : 0) |
+				 (hyvm_vmx_conf.vpid ? HYVM_ENGINE_F_VPID : 0);
+		snprintf(info->reason, sizeof(info->reason), "VT-x%s%s%s",
+			 hyvm_vmx_conf.ept ? " with EPT" : "",
+			 hyvm_vmx_conf.vpid ? ", VPID" : "",
+			 hyvm_vmx_conf.ept ? ", unrestricted guest" : "");
 		ret = 0;
 	}
 	return ret;
@@ -433,16 +441,26 @@ static int vmx_vm_init(struct hyvm_vm *vm)
 	struct hyvm_vmx_vm *vv;
 	int ret;
 
-	if (!READ_ONCE(ept)) {
-		pr_warn_ratelimited("ept=0 (shadow paging) is not implemented yet: load hyvm with ept=1\n");
-		return -EOPNOTSUPP;
-	}
 	vv = kzalloc(sizeof(*vv), GFP_KERNEL_ACCOUNT);
 	if (!vv)
 		return -ENOMEM;
 	ret = hyvm_hw_get(&vmx_hw);
 	if (ret)
 		goto err_free;
+	/* Shadow paging when asked for, or when the CPU has no usable EPT. */
+	vv->shadow = !READ_ONCE(ept) || !hyvm_vmx_conf.ept;
+	if (vv->shadow) {
+		if (!hyvm_vmx_conf.shadow) {
+			pr_warn_ratelimited("this CPU cannot run vmx guests on shadow page tables (CR3 exiting or EPT fixed by the CPU)\n");
+			ret = -EOPNOTSUPP;
+			goto err_put;
+		}
+		ret = hyvm_shost_init(vm);
+		if (ret)
+			goto err_put;
+		vm->engine_priv = vv;
+		return 0;
+	}
 	/* Write-back memory; the guest's PAT still applies on top. */
 	ret = hyvm_tdp_init(&vv->ept, 4,
 			    (u64)VMX_EPTP_MT_WB << VMX_EPT_MT_EPTE_SHIFT);
@@ -467,7 +485,10 @@ static void vmx_vm_destroy(struct hyvm_vm *vm)
 
 	if (!vv)
 		return;
-	hyvm_npt_destroy(&vv->ept, vm->mm);
+	if (vv->shadow)
+		hyvm_shost_destroy(vm);
+	else
+		hyvm_npt_destroy(&vv->ept, vm->mm);
 	kfree(vv);
 	vm->engine_priv = NULL;
 	hyvm_hw_put(&vmx_hw);
@@ -502,65 +523,130 @@ static void vmx_vmclear(struct hyvm_vmx_vcpu *vx)
 	}
 }
 
+/**
+ * hyvm_vmx_vmcs_fields - the VMCS fields that never change for a vCPU
+ * @c: the controls
+ * @vx: the vCPU (its paging mode, VPID, CR masks and MSR areas)
+ * @eptp: the EPT pointer (unused on shadow tables)
+ * @f: receives at most HYVM_VMX_MAX_FIELDS fields and their values
+ *
+ * A list rather than a run of VMWRITEs, so that the KUnit test can check
+ * that each field exists with the controls that go with it (no EPT
+ * pointer without EPT, no VPID without VPID).
+ *
+ * Return: the number of fields.
+ */
+unsigned int hyvm_vmx_vmcs_fields(const struct hyvm_vmx_config *c,
+				  const struct hyvm_vmx_vcpu *vx, u64 eptp,
+				  struct hyvm_vmx_field *f)
+{
+	unsigned int n = 0;
+	/*
+	 * #DB and #AC can be raised again by their own delivery, looping
+	 * inside the CPU without ever opening an interrupt window: intercept
+	 * them so that the host keeps the CPU.  On shadow tables every #PF
+	 * exits too (the error-code mask and match of 0 select them all).
+	 */
+	u32 exc = BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC) |
+		  (vx->shadow ? BIT(X86_TRAP_PF) : 0);
+	u32 proc = vx->shadow ? c->proc_shadow : c->proc;
+	u32 proc2 = vx->shadow ? c->proc2_shadow : c->proc2;
+
+#define F(field, val) (f[n++] = (struct hyvm_vmx_field){ (field), (val) })
+	F(PIN_BASED_VM_EXEC_CONTROL, c->pin);
+	F(CPU_BASED_VM_EXEC_CONTROL, proc);
+	if (proc & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
+		F(SECONDARY_VM_EXEC_CONTROL, proc2);
+	F(VM_EXIT_CONTROLS, c->exit);
+	F(VM_ENTRY_CONTROLS, c->entry);
+	if (proc2 & SECONDARY_EXEC_ENABLE_VPID)
+		F(VIRTUAL_PROCESSOR_ID, vx->vpid);
+	if (proc2 & SECONDARY_EXEC_ENABLE_EPT)
+		F(EPT_POINTER, eptp);
+	F(MSR_BITMAP, hyvm_vmx_msr_bitmap ?
+	  page_to_phys(hyvm_vmx_msr_bitmap) : 0);
+	F(EXCEPTION_BITMAP, exc);
+	F(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	F(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	F(CR3_TARGET_COUNT, 0);
+	F(CR0_GUEST_HOST_MASK, vx->cr0_mask);
+	F(CR4_GUEST_HOST_MASK, vx->cr4_mask);
+	F(VM_EXIT_MSR_STORE_ADDR, virt_to_phys(vx->guest_msrs));
+	F(VM_EXIT_MSR_STORE_COUNT, VMX_NR_AUTO_MSRS);
+	F(VM_ENTRY_MSR_LOAD_ADDR, virt_to_phys(vx->guest_msrs));
+	F(VM_ENTRY_MSR_LOAD_COUNT, VMX_NR_AUTO_MSRS);
+	F(VM_EXIT_MSR_LOAD_ADDR, virt_to_phys(vx->host_msrs));
+	F(VM_EXIT_MSR_LOAD_COUNT, VMX_NR_AUTO_MSRS);
+	F(VM_ENTRY_INTR_INFO_FIELD, 0);
+	F(VMCS_LINK_POINTER, ~0ULL);
+	F(GUEST_IA32_DEBUGCTL, 0);
+	F(GUEST_DR7, HYVM_DR7_INIT);
+	F(GUEST_ACTIVITY_STATE, 0);
+	F(GUEST_INTERRUPTIBILITY_INFO, 0);
+	F(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	F(GUEST_SYSENTER_CS, 0);
+	F(GUEST_SYSENTER_ESP, 0);
+	F(GUEST_SYSENTER_EIP, 0);
+
+	/* Host state that is the same on every CPU. */
+	F(HOST_CR0, read_cr0());
+	F(HOST_CS_SELECTOR, __KERNEL_CS);
+	F(HOST_SS_SELECTOR, __KERNEL_DS);
+	F(HOST_DS_SELECTOR, 0);
+	F(HOST_ES_SELECTOR, 0);
+	F(HOST_FS_SELECTOR, 0);
+	F(HOST_GS_SELECTOR, 0);
+	F(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
+	F(HOST_RIP, (unsigned long)hyvm_vmx_vmexit);
+	if (c->exit & VM_EXIT_LOAD_IA32_PAT) {
+		u64 pat;
+
+		rdmsrl(MSR_IA32_CR_PAT, pat);
+		F(HOST_IA32_PAT, pat);
+	}
+#undef F
+	WARN_ON_ONCE(n > HYVM_VMX_MAX_FIELDS);
+	return n;
+}
+HYVM_EXPORT_FOR_TESTS(hyvm_vmx_vmcs_fields);
+
 /* The VMCS fields that never change for a vCPU (VMCS current). */
 static void vmx_init_vmcs(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 {
 	struct hyvm_vmx_vm *vv = vcpu->vm->engine_priv;
+	struct hyvm_vmx_field f[HYVM_VMX_MAX_FIELDS];
+	unsigned int i, n;
 
-	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmcs_conf.pin);
-	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmcs_conf.proc);
-	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmcs_conf.proc2);
-	vmcs_write(VM_EXIT_CONTROLS, vmcs_conf.exit);
-	vmcs_write(VM_ENTRY_CONTROLS, vmcs_conf.entry);
-	if (vmcs_conf.vpid)
-		vmcs_write(VIRTUAL_PROCESSOR_ID, vx->vpid);
-	vmcs_write(EPT_POINTER, vv->eptp);
-	vmcs_write(MSR_BITMAP, page_to_phys(hyvm_vmx_msr_bitmap));
-	/*
-	 * #DB and #AC can be raised again by their own delivery, looping
-	 * inside the CPU without ever opening an interrupt window: intercept
-	 * them so that the host keeps the CPU.
-	 */
-	vmcs_write(EXCEPTION_BITMAP, BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC));
-	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
-	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
-	vmcs_write(CR3_TARGET_COUNT, 0);
-	vmcs_write(CR0_GUEST_HOST_MASK, vx->cr0_mask);
-	vmcs_write(CR4_GUEST_HOST_MASK, vx->cr4_mask);
-	vmcs_write(VM_EXIT_MSR_STORE_ADDR, virt_to_phys(vx->guest_msrs));
-	vmcs_write(VM_EXIT_MSR_STORE_COUNT, VMX_NR_AUTO_MSRS);
-	vmcs_write(VM_ENTRY_MSR_LOAD_ADDR, virt_to_phys(vx->guest_msrs));
-	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, VMX_NR_AUTO_MSRS);
-	vmcs_write(VM_EXIT_MSR_LOAD_ADDR, virt_to_phys(vx->host_msrs));
-	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, VMX_NR_AUTO_MSRS);
-	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
-	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
-	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
-	vmcs_write(GUEST_DR7, HYVM_DR7_INIT);
-	vmcs_write(GUEST_ACTIVITY_STATE, 0);
-	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
-	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
-	vmcs_write(GUEST_SYSENTER_CS, 0);
-	vmcs_write(GUEST_SYSENTER_ESP, 0);
-	vmcs_write(GUEST_SYSENTER_EIP, 0);
-
-	/* Host state that is the same on every CPU. */
-	vmcs_write(HOST_CR0, read_cr0());
-	vmcs_write(HOST_CS_SELECTOR, __KERNEL_CS);
-	vmcs_write(HOST_SS_SELECTOR, __KERNEL_DS);
-	vmcs_write(HOST_DS_SELECTOR, 0);
-	vmcs_write(HOST_ES_SELECTOR, 0);
-	vmcs_write(HOST_FS_SELECTOR, 0);
-	vmcs_write(HOST_GS_SELECTOR, 0);
-	vmcs_write(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
-	vmcs_write(HOST_RIP, (unsigned long)hyvm_vmx_vmexit);
-	if (vmcs_conf.exit & VM_EXIT_LOAD_IA32_PAT) {
-		u64 pat;
-
-		rdmsrl(MSR_IA32_CR_PAT, pat);
-		vmcs_write(HOST_IA32_PAT, pat);
-	}
+	n = hyvm_vmx_vmcs_fields(&hyvm_vmx_conf, vx, vv->eptp, f);
+	for (i = 0; i < n; i++)
+		vmcs_write(f[i].field, f[i].val);
 }
+
+/**
+ * hyvm_vmx_cr_masks - the CR0 and CR4 bits the host owns
+ * @c: the controls
+ * @shadow: on shadow tables (else EPT)
+ * @cr0_mask: receives the CR0 guest/host mask
+ * @cr4_mask: receives the CR4 guest/host mask
+ *
+ * The host owns the CR0 bits that decide paging and caching and those VMX
+ * fixes (the guest sees its own values in the read shadow); TS, MP, EM,
+ * AM, ET are the guest's, and so is WP with EPT.  On shadow tables WP is
+ * the host's too: the hardware runs with it set whatever the guest's, as
+ * the shadow's hardware view needs.  CR4 is the host's entirely: every
+ * write is checked, and PAE, PGE, SMEP, SMAP, PKE and LA57 decide the
+ * shadow's role.
+ */
+void hyvm_vmx_cr_masks(const struct hyvm_vmx_config *c, bool shadow,
+		       u64 *cr0_mask, u64 *cr4_mask)
+{
+	*cr0_mask = X86_CR0_PE | X86_CR0_PG | X86_CR0_NE | X86_CR0_CD |
+		    X86_CR0_NW | (c->cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG)) |
+		    (~c->cr0_fixed1 & 0xffffffffULL) |
+		    (shadow ? X86_CR0_WP : 0);
+	*cr4_mask = ~0ULL;
+}
+HYVM_EXPORT_FOR_TESTS(hyvm_vmx_cr_masks);
 
 static const u32 vmx_auto_msrs[VMX_NR_AUTO_MSRS] = {
 	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
@@ -589,7 +675,7 @@ static int vmx_vcpu_create(struct hyvm_vcpu *vcpu)
 		goto err_vx;
 	vx->vmcs = page_address(page);
 	vx->vmcs_pa = page_to_phys(page);
-	*(u32 *)vx->vmcs = vmcs_conf.revision;
+	*(u32 *)vx->vmcs = hyvm_vmx_conf.revision;
 	vx->guest_msrs = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vx->guest_msrs)
 		goto err_vmcs;
@@ -600,27 +686,22 @@ static int vmx_vcpu_create(struct hyvm_vcpu *vcpu)
 	}
 	if (!fpu_alloc_guest_fpstate(&vx->fpu))
 		goto err_msrs;
-	if (vmcs_conf.vpid) {
+	if (hyvm_vmx_conf.vpid) {
 		ret = ida_alloc_range(&hyvm_vmx_vpids, 1, 0xffff,
 				      GFP_KERNEL_ACCOUNT);
 		if (ret < 0)
 			goto err_fpu;
 		vx->vpid = ret;
 	}
-	/*
-	 * The host owns the CR0 bits that decide paging and caching and
-	 * those VMX fixes (the guest sees its own values in the read
-	 * shadow); TS, MP, EM, WP, AM, ET are the guest's.  CR4 is the
-	 * host's entirely: every write is checked.
-	 */
-	vx->cr0_mask = X86_CR0_PE | X86_CR0_PG | X86_CR0_NE | X86_CR0_CD |
-		       X86_CR0_NW | (vmcs_conf.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG)) |
-		       (~vmcs_conf.cr0_fixed1 & 0xffffffffULL);
-	vx->cr4_mask = ~0ULL;
+	vx->shadow = ((struct hyvm_vmx_vm *)vcpu->vm->engine_priv)->shadow;
+	hyvm_vmx_cr_masks(&hyvm_vmx_conf, vx->shadow, &vx->cr0_mask,
+			  &vx->cr4_mask);
 	vx->dr6 = HYVM_DR6_INIT;
 	vx->dr7 = HYVM_DR7_INIT;
 	hyvm_msr_reset(&vx->msrs);
 	hyvm_emu_ctx_init(&vx->emu, vcpu);
+	if (vx->shadow)
+		hyvm_shost_vcpu_init(vcpu, &vx->sh.v);
 	vcpu->engine_priv = vx;
 	return 0;
 
@@ -642,6 +723,8 @@ static void vmx_vcpu_free(struct hyvm_vcpu *vcpu)
 	if (!vx)
 		return;
 	vmx_vmclear(vx);
+	if (vx->shadow)
+		hyvm_shost_vcpu_destroy(vcpu, &vx->sh.v);
 	if (vx->vpid)
 		ida_free(&hyvm_vmx_vpids, vx->vpid);
 	fpu_free_guest_fpstate(&vx->fpu);
@@ -720,10 +803,44 @@ static int vmx_vcpu_load(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 	 * stale: from the vCPU's last stay here, or from a VM that had the
 	 * same VPID or root page before.
 	 */
-	if (vmcs_conf.vpid)
-		hyvm_invvpid(vmcs_conf.invvpid_type, vx->vpid);
-	hyvm_invept(vmcs_conf.invept_type, vv->eptp);
+	if (hyvm_vmx_conf.vpid)
+		hyvm_invvpid(hyvm_vmx_conf.invvpid_type, vx->vpid);
+	if (!vx->shadow)
+		hyvm_invept(hyvm_vmx_conf.invept_type, vv->eptp);
 	return 0;
+}
+
+/**
+ * hyvm_vmx_sleep - let an exit handler sleep
+ *
+ * Exit handlers run with preemption off so that the VMCS stays current.
+ * What may sleep (pinning guest pages, the shadow MMU's mutex, guest
+ * memory through the VM creator's mappings) runs between hyvm_vmx_sleep()
+ * and hyvm_vmx_wake(): the thread may come back on another CPU, where the
+ * VMCS is made current again.
+ */
+void hyvm_vmx_sleep(void)
+{
+	preempt_enable();
+}
+
+/**
+ * hyvm_vmx_wake - the VMCS current again after hyvm_vmx_sleep()
+ * @vcpu: the vCPU
+ * @vx: its vmx state
+ *
+ * Return: 0, or the error of VMPTRLD with an internal error set for
+ * userspace (the handler returns VMX_USER).
+ */
+int hyvm_vmx_wake(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
+{
+	int ret;
+
+	preempt_disable();
+	ret = vmx_vcpu_load(vcpu, vx);
+	if (ret)
+		hyvm_exit_internal(vcpu, HYVM_INTERNAL_NOT_READY, ret, 0);
+	return ret;
 }
 
 /* ---- guest state: struct hyvm_vcpu <-> VMCS ---- */
@@ -816,21 +933,48 @@ static void seg_from_vmcs(struct hyvm_segment *s, int idx)
 		s->present = 0;
 }
 
-/* The CR0 and CR4 the hardware runs the guest with. */
-static u64 vmx_hw_cr0(u64 cr0)
+/**
+ * hyvm_vmx_hw_cr0 - the CR0 the hardware runs the guest with
+ * @c: the controls
+ * @shadow: on shadow tables (WP forced on)
+ * @cr0: the guest's CR0
+ *
+ * PE and PG are the guest's: unrestricted guest lets them be clear with
+ * EPT, and on shadow tables the hardware runs only guests that have both.
+ */
+u64 hyvm_vmx_hw_cr0(const struct hyvm_vmx_config *c, bool shadow, u64 cr0)
 {
 	return (cr0 & ~(X86_CR0_CD | X86_CR0_NW)) | X86_CR0_NE |
-	       (vmcs_conf.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG));
+	       (c->cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG)) |
+	       (shadow ? X86_CR0_WP : 0);
+}
+HYVM_EXPORT_FOR_TESTS(hyvm_vmx_hw_cr0);
+
+/*
+ * The CR4 the hardware runs the guest with: never a bit the CPU fixes to
+ * 0 (on shadow tables the emulator, not vmx_set_cr4(), took the guest's
+ * value).
+ */
+u64 hyvm_vmx_hw_cr4(const struct hyvm_vmx_config *c, u64 cr4)
+{
+	return ((cr4 & HYVM_GUEST_CR4) | c->cr4_fixed0 | X86_CR4_VMXE) &
+	       c->cr4_fixed1;
+}
+HYVM_EXPORT_FOR_TESTS(hyvm_vmx_hw_cr4);
+
+static u64 vmx_hw_cr0(struct hyvm_vmx_vcpu *vx, u64 cr0)
+{
+	return hyvm_vmx_hw_cr0(&hyvm_vmx_conf, vx->shadow, cr0);
 }
 
 static u64 vmx_hw_cr4(u64 cr4)
 {
-	return (cr4 & HYVM_GUEST_CR4) | vmcs_conf.cr4_fixed0 | X86_CR4_VMXE;
+	return hyvm_vmx_hw_cr4(&hyvm_vmx_conf, cr4);
 }
 
-static void vmx_set_efer(u64 efer)
+void hyvm_vmx_set_efer(u64 efer)
 {
-	u64 entry = vmcs_conf.entry & ~VM_ENTRY_IA32E_MODE;
+	u64 entry = hyvm_vmx_conf.entry & ~VM_ENTRY_IA32E_MODE;
 
 	if (efer & EFER_LMA)
 		entry |= VM_ENTRY_IA32E_MODE;
@@ -859,14 +1003,17 @@ static void vmx_load_state(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 	vmcs_write(GUEST_GDTR_LIMIT, sr->gdt.limit);
 	vmcs_write(GUEST_IDTR_BASE, sr->idt.base);
 	vmcs_write(GUEST_IDTR_LIMIT, sr->idt.limit);
-	vmcs_write(GUEST_CR0, vmx_hw_cr0(sr->cr0));
+	vmcs_write(GUEST_CR0, vmx_hw_cr0(vx, sr->cr0));
 	vmcs_write(CR0_READ_SHADOW, sr->cr0);
 	vmcs_write(GUEST_CR3, sr->cr3);
 	vmcs_write(GUEST_CR4, vmx_hw_cr4(sr->cr4));
 	vmcs_write(CR4_READ_SHADOW, sr->cr4);
 	vx->cr2 = sr->cr2;
-	vmx_set_efer(efer);
-	if (vmcs_conf.entry & VM_ENTRY_LOAD_IA32_PAT)
+	if (vx->shadow)
+		hyvm_vmx_shadow_load(vx, sr);
+	else
+		hyvm_vmx_set_efer(efer);
+	if (hyvm_vmx_conf.entry & VM_ENTRY_LOAD_IA32_PAT)
 		vmcs_write(GUEST_IA32_PAT, vx->msrs.pat);
 
 	vmcs_write(GUEST_RSP, r->rsp);
@@ -924,6 +1071,8 @@ static void vmx_store_state(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 	sr->cr3 = vmcs_read(GUEST_CR3);
 	sr->cr4 = vmcs_read(CR4_READ_SHADOW);
 	sr->efer = vmcs_read(GUEST_IA32_EFER);
+	if (vx->shadow)
+		hyvm_vmx_shadow_store(vx, sr);
 
 	r->rsp = vmcs_read(GUEST_RSP);
 	r->rip = vmcs_read(GUEST_RIP);
@@ -947,12 +1096,6 @@ static void vmx_store_state(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 
 /* ---- exits ---- */
 
-/* What a handler tells the run loop. */
-enum {
-	VMX_RESUME = 1,		/* enter the guest again */
-	VMX_USER = 0,		/* return to userspace, run->exit_reason set */
-};
-
 /* Past the instruction that exited; it ends any STI or MOV SS shadow. */
 static void vmx_skip(void)
 {
@@ -964,7 +1107,7 @@ static void vmx_skip(void)
 }
 
 /* Queue a hardware exception for the next entry; real mode has no codes. */
-static void vmx_inject(u8 vector, bool has_err, u32 err)
+void hyvm_vmx_inject(u8 vector, bool has_err, u32 err)
 {
 	u32 info = vector | (VMX_INTR_TYPE_HW_EXC << 8) | INTR_INFO_VALID_MASK;
 
@@ -1015,7 +1158,10 @@ static void vmx_not_emulated(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 	vmx_store_state(vcpu, vx);
 	la = vcpu->sregs.cs.base + vcpu->regs.rip;
 	hyvm_emu_load(&vx->emu);
+	hyvm_vmx_sleep();
 	e->ops->read(e, la, &bytes, sizeof(bytes), true);
+	if (hyvm_vmx_wake(vcpu, vx))
+		return;
 	hyvm_exit_internal(vcpu, HYVM_INTERNAL_EMULATION, la, bytes);
 }
 
@@ -1039,7 +1185,10 @@ static int vmx_emulate(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx,
 
 	vmx_store_state(vcpu, vx);
 	hyvm_emu_load(ctx);
+	hyvm_vmx_sleep();
 	res = x86_emulate(e);
+	if (hyvm_vmx_wake(vcpu, vx))
+		return VMX_USER;
 	if (ctx->mem_error) {
 		ctx->mem_error = false;
 		hyvm_exit_internal(vcpu, HYVM_INTERNAL_MEMORY, e->rip, what);
@@ -1069,7 +1218,7 @@ static int vmx_emulate(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx,
 	case X86_EMU_EXCEPTION:
 		if (e->exc.vector == X86_EXC_PF)
 			vx->cr2 = e->exc.cr2;
-		vmx_inject(e->exc.vector, e->exc.has_error, e->exc.error);
+		hyvm_vmx_inject(e->exc.vector, e->exc.has_error, e->exc.error);
 		return VMX_RESUME;
 	default:
 		break;
@@ -1122,16 +1271,26 @@ static int vmx_exit_io(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 	return VMX_USER;
 }
 
+/* EFER as the guest sees it: on shadow tables the hardware's has NXE. */
+static u64 vmx_guest_efer(struct hyvm_vmx_vcpu *vx)
+{
+	return vx->shadow ? vx->sh.efer : vmcs_read(GUEST_IA32_EFER);
+}
+
 static int vmx_wrmsr_efer(struct hyvm_vmx_vcpu *vx, u64 val)
 {
-	u64 efer = vmcs_read(GUEST_IA32_EFER);
+	u64 efer = vmx_guest_efer(vx);
 
 	if (val & ~(u64)(HYVM_GUEST_EFER | EFER_LMA))
 		return -EPERM;
 	/* LME may change only while paging is off. */
 	if ((vmcs_read(GUEST_CR0) & X86_CR0_PG) && ((val ^ efer) & EFER_LME))
 		return -EPERM;
-	vmx_set_efer((val & HYVM_GUEST_EFER) | (efer & EFER_LMA));
+	val = (val & HYVM_GUEST_EFER) | (efer & EFER_LMA);
+	if (vx->shadow)
+		hyvm_vmx_shadow_set_efer(vx, val);
+	else
+		hyvm_vmx_set_efer(val);
 	return 0;
 }
 
@@ -1150,17 +1309,17 @@ static int vmx_exit_msr(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 		} else {
 			ret = hyvm_msr_set(vcpu, &vx->msrs, msr, val);
 			if (!ret && msr == MSR_IA32_CR_PAT &&
-			    (vmcs_conf.entry & VM_ENTRY_LOAD_IA32_PAT))
+			    (hyvm_vmx_conf.entry & VM_ENTRY_LOAD_IA32_PAT))
 				vmcs_write(GUEST_IA32_PAT, val);
 		}
 	} else if (msr == MSR_EFER) {
-		val = vmcs_read(GUEST_IA32_EFER);
+		val = vmx_guest_efer(vx);
 		ret = 0;
 	} else {
 		ret = hyvm_msr_get(vcpu, &vx->msrs, msr, &val);
 	}
 	if (ret) {
-		vmx_inject(X86_TRAP_GP, true, 0);
+		hyvm_vmx_inject(X86_TRAP_GP, true, 0);
 		return VMX_RESUME;
 	}
 	if (!write) {
@@ -1185,12 +1344,12 @@ static int vmx_set_cr0(struct hyvm_vmx_vcpu *vx, u64 val)
 	if ((val & X86_CR0_PG) && !(old & X86_CR0_PG) && (efer & EFER_LME)) {
 		if (!(vmcs_read(CR4_READ_SHADOW) & X86_CR4_PAE))
 			return -EPERM;
-		vmx_set_efer(efer | EFER_LMA);
+		hyvm_vmx_set_efer(efer | EFER_LMA);
 	} else if (!(val & X86_CR0_PG) && (old & X86_CR0_PG) &&
 		   (efer & EFER_LMA)) {
-		vmx_set_efer(efer & ~EFER_LMA);
+		hyvm_vmx_set_efer(efer & ~EFER_LMA);
 	}
-	vmcs_write(GUEST_CR0, vmx_hw_cr0(val));
+	vmcs_write(GUEST_CR0, vmx_hw_cr0(vx, val));
 	vmcs_write(CR0_READ_SHADOW, val);
 	return 0;
 }
@@ -1199,9 +1358,9 @@ static int vmx_set_cr4(struct hyvm_vmx_vcpu *vx, u64 val)
 {
 	u64 old = vmcs_read(CR4_READ_SHADOW);
 
-	if (val & ~(u64)HYVM_GUEST_CR4 & ~vmcs_conf.cr4_fixed0)
+	if (val & ~(u64)HYVM_GUEST_CR4 & ~hyvm_vmx_conf.cr4_fixed0)
 		return -EPERM;
-	if (val & ~vmcs_conf.cr4_fixed1)
+	if (val & ~hyvm_vmx_conf.cr4_fixed1)
 		return -EPERM;
 	/* Long mode needs PAE. */
 	if ((vmcs_read(GUEST_IA32_EFER) & EFER_LMA) && !(val & X86_CR4_PAE))
@@ -1210,8 +1369,8 @@ static int vmx_set_cr4(struct hyvm_vmx_vcpu *vx, u64 val)
 	vmcs_write(CR4_READ_SHADOW, val);
 	/* PGE or PAE changes flush this guest's TLB, as on the hardware. */
 	if (((old ^ val) & (X86_CR4_PGE | X86_CR4_PAE | X86_CR4_SMEP)) &&
-	    vmcs_conf.vpid)
-		hyvm_invvpid(vmcs_conf.invvpid_type, vx->vpid);
+	    hyvm_vmx_conf.vpid)
+		hyvm_invvpid(hyvm_vmx_conf.invvpid_type, vx->vpid);
 	return 0;
 }
 
@@ -1223,6 +1382,12 @@ static int vmx_exit_cr(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 	u64 *g = vx->gprs.r, val;
 	int ret = -EPERM;
 
+	/*
+	 * On shadow tables CR0, CR3 and CR4 are virtual: the emulator does
+	 * what the CPU would, and loading the state computes the rest.
+	 */
+	if (vx->shadow && (cr != 8 || type > 1))
+		return vmx_emulate(vcpu, vx, q);
 	g[VMX_RSP] = vmcs_read(GUEST_RSP);
 	val = vmx_long_mode() ? g[gpr] : (u32)g[gpr];
 	switch (type) {
@@ -1254,7 +1419,7 @@ static int vmx_exit_cr(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 		break;
 	}
 	if (ret) {
-		vmx_inject(X86_TRAP_GP, true, 0);
+		hyvm_vmx_inject(X86_TRAP_GP, true, 0);
 		return VMX_RESUME;
 	}
 	vmx_skip();
@@ -1274,7 +1439,7 @@ static int vmx_exit_dr(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 	u64 *g = vx->gprs.r, val;
 
 	if ((dr == 4 || dr == 5) && (vmcs_read(CR4_READ_SHADOW) & X86_CR4_DE)) {
-		vmx_inject(X86_TRAP_UD, false, 0);
+		hyvm_vmx_inject(X86_TRAP_UD, false, 0);
 		return VMX_RESUME;
 	}
 	if (dr == 4 || dr == 5)
@@ -1283,7 +1448,7 @@ static int vmx_exit_dr(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 	if (!read) {
 		val = lm ? g[gpr] : (u32)g[gpr];
 		if (dr >= 6 && (val >> 32)) {
-			vmx_inject(X86_TRAP_GP, true, 0);
+			hyvm_vmx_inject(X86_TRAP_GP, true, 0);
 			return VMX_RESUME;
 		}
 		if (dr < 4)
@@ -1311,7 +1476,10 @@ static int vmx_exit_ept_violation(struct hyvm_vcpu *vcpu,
 	bool mmio;
 	int ret;
 
+	hyvm_vmx_sleep();
 	ret = hyvm_npt_map(vcpu->vm, &vv->ept, gpa, q & BIT(1), &mmio);
+	if (hyvm_vmx_wake(vcpu, vx))
+		return VMX_USER;
 	if (ret) {
 		hyvm_exit_internal(vcpu, HYVM_INTERNAL_MEMORY,
 				   vmcs_read(GUEST_RIP), gpa);
@@ -1345,14 +1513,14 @@ static int vmx_exit_shutdown(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 static int vmx_exit_ud(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 {
 	/* VMX instructions, VMCALL, GETSEC, MONITOR/MWAIT, XSETBV: hidden. */
-	vmx_inject(X86_TRAP_UD, false, 0);
+	hyvm_vmx_inject(X86_TRAP_UD, false, 0);
 	return VMX_RESUME;
 }
 
 static int vmx_exit_gp(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 {
 	/* RDPMC: no performance counters for the guest. */
-	vmx_inject(X86_TRAP_GP, true, 0);
+	hyvm_vmx_inject(X86_TRAP_GP, true, 0);
 	return VMX_RESUME;
 }
 
@@ -1375,6 +1543,15 @@ static int vmx_exit_exception(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 
 	if (type == VMX_INTR_TYPE_NMI)
 		return VMX_RESUME;	/* delivered in vmx_enter() */
+	if (vx->shadow && type == VMX_INTR_TYPE_HW_EXC &&
+	    (info & INTR_INFO_VECTOR_MASK) == X86_TRAP_PF) {
+		int ret = hyvm_vmx_shadow_pf(vcpu, vx);
+
+		if (ret == VMX_EMULATE)
+			return vmx_emulate(vcpu, vx,
+					   vmcs_read(EXIT_QUALIFICATION));
+		return ret;
+	}
 	/*
 	 * #DB and #AC are intercepted only to keep the CPU: pass them on as
 	 * they came.  INT1 (ICEBP) is a software event, delivered past the
@@ -1619,8 +1796,8 @@ static int vmx_enter(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx,
 	local_irq_disable();
 
 	vmx_host_save(&h);
-	if (vmcs_conf.pin & PIN_BASED_VMX_PREEMPTION_TIMER)
-		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vmcs_conf.preempt_ticks);
+	if (hyvm_vmx_conf.pin & PIN_BASED_VMX_PREEMPTION_TIMER)
+		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, hyvm_vmx_conf.preempt_ticks);
 	vmcs_write(HOST_CR3, __read_cr3());
 	vmcs_write(HOST_CR4, __read_cr4());
 	rdmsrl(MSR_FS_BASE, v);
@@ -1633,9 +1810,15 @@ static int vmx_enter(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx,
 		set_debugreg(0, 7);
 	if (native_read_cr2() != vx->cr2)
 		native_write_cr2(vx->cr2);
-	/* hyvm took mappings away (tlb.c): guest-physical ones live here. */
-	if (hyvm_tlb_enter(vcpu))
-		hyvm_invept(vmcs_conf.invept_type,
+	/*
+	 * hyvm took mappings away (tlb.c): with EPT, guest-physical ones
+	 * live here; on shadow tables the linear ones of the vCPU's VPID,
+	 * which must also go when the shadow root changed.
+	 */
+	if (vx->shadow)
+		hyvm_vmx_shadow_tlb(vx, hyvm_tlb_enter(vcpu));
+	else if (hyvm_tlb_enter(vcpu))
+		hyvm_invept(hyvm_vmx_conf.invept_type,
 			    ((struct hyvm_vmx_vm *)vcpu->vm->engine_priv)->eptp);
 
 	*vmfail = hyvm_vmx_vmenter(&vx->gprs, vx->launched);
@@ -1651,6 +1834,45 @@ static int vmx_enter(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx,
 out_preempt:
 	preempt_enable();
 	return ret;
+}
+
+/*
+ * ept=0: run the guest in the interpreter while the hardware cannot run
+ * it on shadow tables.  Returns VMX_RESUME to enter the guest, -EOPNOTSUPP
+ * to look again (the interpreter ran and the guest is now in long mode
+ * with paging), VMX_USER with an exit for userspace, or -EINTR.  Sleeps:
+ * preemption is on.
+ */
+static int vmx_shadow_enter(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
+{
+	int ret = hyvm_shost_hw_root(vcpu, &vx->sh, vx->emu.maxphyaddr);
+
+	if (!ret)
+		return VMX_RESUME;	/* into GUEST_CR3 in vmx_enter() */
+	if (ret != -EOPNOTSUPP) {
+		hyvm_exit_internal(vcpu, HYVM_INTERNAL_MEMORY,
+				   vcpu->regs.rip, -ret);
+		return VMX_USER;
+	}
+	preempt_disable();
+	ret = vmx_vcpu_load(vcpu, vx);
+	if (!ret) {
+		vmx_store_state(vcpu, vx);
+		/* What the hardware had pending is the interpreter's now. */
+		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+	}
+	preempt_enable();
+	if (ret) {
+		hyvm_exit_internal(vcpu, HYVM_INTERNAL_NOT_READY, ret, 0);
+		return VMX_USER;
+	}
+	ret = hyvm_interp_run(vcpu, &vx->emu, &vx->sh.interp,
+			      hyvm_shost_hw_can_run);
+	preempt_disable();
+	if (!vmx_vcpu_load(vcpu, vx))
+		vmx_load_state(vcpu, vx);
+	preempt_enable();
+	return ret == 1 ? -EOPNOTSUPP : ret;
 }
 
 static int vmx_vcpu_run(struct hyvm_vcpu *vcpu)
@@ -1693,6 +1915,13 @@ static int vmx_vcpu_run(struct hyvm_vcpu *vcpu)
 			ret = -EINTR;
 			break;
 		}
+		if (vx->shadow) {
+			ret = vmx_shadow_enter(vcpu, vx);
+			if (ret == -EOPNOTSUPP)
+				continue;
+			if (ret != VMX_RESUME)
+				break;
+		}
 		ret = vmx_enter(vcpu, vx, &vmfail);
 		if (ret) {
 			pr_warn_ratelimited("VMX was taken by another hypervisor on CPU %d\n",
@@ -1732,7 +1961,21 @@ static void vmx_slot_removed(struct hyvm_vm *vm, const struct hyvm_memslot *s)
 {
 	struct hyvm_vmx_vm *vv = vm->engine_priv;
 
-	hyvm_npt_slot_removed(vm, &vv->ept, s->base_gfn, s->npages);
+	if (vv->shadow)
+		hyvm_shost_slot_removed(vm, s->base_gfn, s->npages);
+	else
+		hyvm_npt_slot_removed(vm, &vv->ept, s->base_gfn, s->npages);
+}
+
+static void vmx_vcpu_stats_show(struct hyvm_vcpu *vcpu, struct seq_file *m)
+{
+	const struct hyvm_vmx_vcpu *vx = vcpu->engine_priv;
+
+	if (!vx->shadow)
+		return;
+	seq_printf(m, "vmx_interp_insns %llu\n", READ_ONCE(vx->sh.interp.insns));
+	seq_printf(m, "vmx_interp_exceptions %llu\n",
+		   READ_ONCE(vx->sh.interp.exceptions));
 }
 
 const struct hyvm_engine_ops hyvm_vmx_ops = {
@@ -1744,5 +1987,6 @@ const struct hyvm_engine_ops hyvm_vmx_ops = {
 	.vcpu_create	= vmx_vcpu_create,
 	.vcpu_free	= vmx_vcpu_free,
 	.vcpu_run	= vmx_vcpu_run,
+	.vcpu_stats_show = vmx_vcpu_stats_show,
 	.slot_removed	= vmx_slot_removed,
 };

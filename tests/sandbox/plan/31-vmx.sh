@@ -2,7 +2,8 @@
 # The vmx engine (VT-x, EPT, unrestricted guest), in Bochs: the small
 # real-mode guests of tests/guests/svm-smoke (they use nothing AMD-specific),
 # hostile ones included, then the guest suite; the host must stay healthy
-# whatever they do.
+# whatever they do.  Then the same engine without EPT (ept=0): shadow page
+# tables, in the same boot.
 . /hyvm/plan/00-lib.sh
 g=/hyvm/guests/svm-smoke
 if ! vmtool caps 2>/dev/null | grep -q '^engine vmx available'; then
@@ -101,18 +102,6 @@ else
 	fail vmx-trace-exit "no $t/events/hyvm/hyvm_exit"
 fi
 
-# ept=0 needs the shadow MMU: refused clearly until it exists.
-p=/sys/module/hyvm/parameters/ept
-if [ -w $p ]; then
-	echo 0 >$p
-	out=$(vmtool run --engine vmx --mem 1M $g/tiny.bin 2>&1); rc=$?
-	echo 1 >$p
-	[ $rc = 1 ] && dmesg | grep -q 'ept=0 (shadow paging) is not implemented' &&
-		pass vmx-ept0-refused || fail vmx-ept0-refused "rc $rc: $out"
-else
-	fail vmx-ept0-refused "no writable $p"
-fi
-
 # Beside kvm_intel: it holds VMX only while it has VMs, so both can run,
 # but not at the same time.  The KVM guest spins with IF set (sti; jmp $):
 # Bochs does not exit a guest spinning with IF clear on host interrupts,
@@ -149,6 +138,69 @@ for f in /hyvm/guests/*; do
 	[ -f "$f" ] || continue
 	guest_result vmx "$f"
 done
+
+# ept=0: the guest on shadow page tables (virt/vmx/shadow.c on
+# virt/shadow_host.c), in the interpreter until it reaches long mode.
+p=/sys/module/hyvm/parameters/ept
+shadow_live() { cat /sys/kernel/debug/hyvm/shadow_live 2>/dev/null | tr '\n' ' '; }
+if [ -w $p ]; then
+	echo 0 >$p
+	# Real-mode smoke guests never leave the interpreter: the results
+	# must be those of ept=1.  (guest_result sets $g: the smoke guests'
+	# directory is named again.)
+	sg=/hyvm/guests/svm-smoke
+	for s in "tiny 1" "hello 85" "cpuid 65" "triple 1"; do
+		set -- $s
+		vmx_run "vmx-ept0-smoke-$1" $2 '' -- --mem 1M $sg/$1.bin
+	done
+	for f in /hyvm/guests/*; do
+		[ -f "$f" ] || continue
+		guest_result vmx "$f" | sed 's|guest-vmx/|guest-vmx-ept0/|'
+	done
+	# A long-mode guest that keeps faulting (the pgfault benchmark with
+	# many iterations): its shadow counters while it runs, and the #PF
+	# exits of the hardware behind them.
+	gp=/hyvm/guests/bench/pgfault.elf
+	if [ -f "$gp" ]; then
+		vmtool run --engine vmx --mem 64M --cmdline "n=100000000" "$gp" >/dev/null 2>&1 &
+		pid=$!
+		sleep 5
+		st=$(cat /sys/kernel/debug/hyvm/$pid-*/stats 2>/dev/null)
+		vst=$(cat /sys/kernel/debug/hyvm/$pid-*/vcpu0/stats 2>/dev/null)
+		kill $pid; wait $pid
+		echo "$st" | grep '^shadow_'
+		echo "$vst" | grep -E '^hwexit_exception'
+		hf=$(echo "$st" | sed -n 's/^shadow_hidden_faults //p')
+		tf=$(echo "$st" | sed -n 's/^shadow_true_faults //p')
+		[ "${hf:-0}" -gt 0 ] && [ "${tf:-0}" -gt 0 ] && pass vmx-ept0-debugfs-shadow-counters ||
+			fail vmx-ept0-debugfs-shadow-counters "hidden '${hf}' true '${tf}'"
+		pf=$(echo "$vst" | sed -n 's/^hwexit_exception //p')
+		[ "${pf:-0}" -ge "${hf:-0}" ] && [ "${pf:-0}" -gt 0 ] && pass vmx-ept0-pf-exits ||
+			fail vmx-ept0-pf-exits "hwexit_exception '${pf}', hidden faults '${hf}'"
+	else
+		fail vmx-ept0-debugfs-shadow-counters "no $gp"
+	fi
+	# The shadow fault tracepoint, from a multiboot guest: started in
+	# protected mode (the interpreter's), it switches to long mode, where
+	# the hardware runs it and faults on the shadow tables.
+	t=/sys/kernel/tracing
+	if [ -d $t/events/hyvm/hyvm_shadow_fault ]; then
+		echo 0 >$t/tracing_on; echo >$t/trace
+		echo 1 >$t/events/hyvm/hyvm_shadow_fault/enable && echo 1 >$t/tracing_on
+		vmtool run --engine vmx --mem 64M /hyvm/guests/multiboot.elf >/dev/null 2>&1
+		echo 0 >$t/tracing_on; echo 0 >$t/events/hyvm/hyvm_shadow_fault/enable
+		grep -q 'hyvm_shadow_fault:.* hidden' $t/trace && pass vmx-ept0-trace-shadow-fault ||
+			fail vmx-ept0-trace-shadow-fault "$(grep hyvm_shadow $t/trace | head -2 | tr '\n' ' ')"
+	else
+		fail vmx-ept0-trace-shadow-fault "no $t/events/hyvm/hyvm_shadow_fault"
+	fi
+	echo 1 >$p
+	s=$(shadow_live)
+	[ "$s" = "tables 0 pinned 0 " ] && pass vmx-ept0-no-shadow-table-or-pin-left ||
+		fail vmx-ept0-no-shadow-table-or-pin-left "$s"
+else
+	fail vmx-ept0 "no writable $p"
+fi
 
 l=$(live)
 [ "$l" = "vms 0 vcpus 0 " ] && pass vmx-nothing-live || fail vmx-nothing-live "$l"
