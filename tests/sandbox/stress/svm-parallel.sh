@@ -23,6 +23,7 @@ if ! vmtool caps 2>/dev/null | grep -q '^engine svm available'; then
 	skip svm-parallel "svm is not available on this host"
 	exit 0
 fi
+echo "svm-parallel: $n guests at once, $rounds rounds${pin:+, $pin}${SVM_PAR_LOAD:+, load on CPU $SVM_PAR_LOAD}"
 load=
 if [ -n "$SVM_PAR_LOAD" ]; then
 	taskset -c "$SVM_PAR_LOAD" sh -c 'yes | cat >/dev/null' &
@@ -31,13 +32,15 @@ fi
 t0=$(date +%s)
 bad=0 total=0 r=0
 while [ $r -lt $rounds ]; do
-	i=0
+	i=0 pids=
 	while [ $i -lt $n ]; do
 		(timeout 120 $pin vmtool run --engine svm --mem 1M $g/storm.bin \
 			>/tmp/par$i.out 2>&1; echo $? >/tmp/par$i.rc) &
+		pids="$pids $!"
 		i=$((i + 1))
 	done
-	wait
+	# Not a bare wait: the load runs until the end.
+	wait $pids
 	i=0
 	while [ $i -lt $n ]; do
 		rc=$(cat /tmp/par$i.rc)
@@ -51,7 +54,10 @@ while [ $r -lt $rounds ]; do
 	r=$((r + 1))
 done
 if [ -n "$load" ]; then
-	pkill -P $load
+	# busybox has no pkill: end the pipe's processes, then their shell.
+	for p in /proc/[0-9]*; do
+		[ "$(cut -d' ' -f4 $p/stat 2>/dev/null)" = "$load" ] && kill ${p#/proc/}
+	done
 	kill $load
 fi
 echo "svm-parallel: $bad of $total guests failed in $(( $(date +%s) - t0 )) s"
