@@ -86,6 +86,35 @@ static int interp_exception(struct hyvm_vcpu *vcpu, struct hyvm_emu_ctx *ctx)
 }
 
 /**
+ * hyvm_interp_deliver - deliver an exception to the guest, as the
+ *	interpreter would
+ * @vcpu: the vCPU
+ * @ctx: its emulation context, loaded (hyvm_emu_load())
+ * @st: counters to update
+ * @vector: the exception
+ * @has_error: whether it pushes an error code
+ * @error: the error code
+ * @cr2: the faulting address, for #PF
+ *
+ * For engines that saw the exception some other way (bt's guest world).
+ *
+ * Return: 0 to go on, 1 when the vCPU must exit (run->exit_reason set).
+ */
+int hyvm_interp_deliver(struct hyvm_vcpu *vcpu, struct hyvm_emu_ctx *ctx,
+			struct hyvm_interp_stat *st, u8 vector, bool has_error,
+			u32 error, u64 cr2)
+{
+	struct x86_emu *e = &ctx->emu;
+
+	e->exc.vector = vector;
+	e->exc.has_error = has_error;
+	e->exc.error = error;
+	e->exc.cr2 = cr2;
+	st->exceptions++;
+	return interp_exception(vcpu, ctx);
+}
+
+/**
  * hyvm_interp_run - run a vCPU in the interpreter
  * @vcpu: the vCPU; its registers are in vcpu->regs/sregs
  * @ctx: its emulation context
