@@ -13,35 +13,45 @@ for g in "$@"; do
 	guest_result bt "$g"
 done
 
-# Guest user code runs directly in bt's guest world (bt_direct): the
-# usermode guest enters it, leaves it through SYSCALL, page faults the
-# shadow fills and exceptions the interpreter finishes, and passes.
+# Guest user code runs directly in bt's guest world (bt_direct).
 # stat NAME: the vCPU counter NAME from vmtool run --stats.
 stat() { awk -v n="$1" '$1 == n { print $2 }' /tmp/bt-stats.txt; }
-g=/hyvm/guests/usermode.elf
-if [ -f "$g" ] && [ "$(cat /sys/module/hyvm/parameters/bt_direct)" = Y ]; then
-	vmtool run --engine bt --stats "$g" >/tmp/bt-usermode.out 2>/tmp/bt-stats.txt
+# direct_check GUEST COUNTER...: the guest passes under bt with direct
+# execution, each COUNTER moved and the monitor never faulted.
+direct_check() {
+	n=$1 g=/hyvm/guests/$1.elf; shift
+	vmtool run --engine bt --stats "$g" >/tmp/bt-guest.out 2>/tmp/bt-stats.txt
 	rc=$?
 	sed 's/^/  | /' /tmp/bt-stats.txt
 	why=
 	[ "$rc" = 1 ] || why="exit status $rc"
 	[ "$(stat bt_direct)" = 1 ] || why="$why bt_direct '$(stat bt_direct)'"
-	for c in bt_world_entries bt_world_exit_syscall bt_world_exit_pf \
-		 bt_world_pf_hidden bt_world_exit_exception; do
+	for c in "$@"; do
 		v=$(stat $c)
 		[ -n "$v" ] && [ "$v" -gt 0 ] || why="$why $c '$v'"
 	done
 	[ "$(stat bt_world_exit_monitor_fault)" = 0 ] ||
 		why="$why monitor faults '$(stat bt_world_exit_monitor_fault)'"
-	[ -z "$why" ] && pass bt-direct-usermode || fail bt-direct-usermode "$why"
+	[ -z "$why" ] && pass bt-direct-$n || fail bt-direct-$n "$why"
+}
+if [ -f /hyvm/guests/usermode.elf ] && [ -f /hyvm/guests/userloop.elf ] &&
+   [ "$(cat /sys/module/hyvm/parameters/bt_direct)" = Y ]; then
+	# SYSCALL, int 0x80, cli, hlt, out, a supervisor page from ring 3.
+	direct_check usermode bt_world_entries bt_world_exit_syscall \
+		bt_world_exit_pf bt_world_pf_hidden bt_world_pf_guest \
+		bt_world_exit_exception
+	# A long ring-3 loop: host timer interrupts land in the guest world.
+	direct_check userloop bt_world_entries bt_world_exit_syscall \
+		bt_world_exit_interrupt bt_world_pf_hidden bt_world_pf_guest
 	# With direct execution off, the same guest never enters the world.
 	echo N >/sys/module/hyvm/parameters/bt_direct
-	vmtool run --engine bt --stats "$g" >/tmp/bt-usermode.out 2>/tmp/bt-stats.txt
+	vmtool run --engine bt --stats /hyvm/guests/usermode.elf \
+		>/tmp/bt-guest.out 2>/tmp/bt-stats.txt
 	rc=$?
 	echo Y >/sys/module/hyvm/parameters/bt_direct
 	[ "$rc" = 1 ] && [ "$(stat bt_direct)" = 0 ] &&
 		[ "$(stat bt_world_entries)" = 0 ] && pass bt-direct-off ||
 		fail bt-direct-off "rc $rc, bt_direct '$(stat bt_direct)', entries '$(stat bt_world_entries)'"
 else
-	skip bt-direct-usermode "bt_direct off or no usermode guest"
+	skip bt-direct "bt_direct off or guests missing"
 fi

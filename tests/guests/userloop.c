@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A long run of ring-3 code: a sieve of Eratosthenes over 64 pages of user
+ * memory, several passes, each ending in a SYSCALL that adds its count to
+ * a running sum; then one user page is made read-only and ring 3 stores
+ * to it (a true page fault after the shadow had the page writable).  The counts must be exact and the kernel must see
+ * what ring 3 wrote.  Under bt this is direct execution in the guest
+ * world, long enough for host interrupts to arrive there.
+ */
+#include "runtime.h"
+
+const char guest_name[] = "userloop";
+
+#define SIEVE_VA	0x40000000ULL
+#define SIEVE_PAGES	64
+#define SIEVE_N		(SIEVE_PAGES * PAGE_SIZE)	/* 262144 */
+#define PRIMES_BELOW_N	23000				/* pi(2^18) */
+#define PASSES		40
+
+static uint8_t user_stack[8192] __attribute__((aligned(4096)));
+
+struct loop_results {
+	long sum, last, ro_vec;
+	uint64_t ro_err;
+};
+static struct loop_results lr;
+
+/* s[i] = 1 for composites below n; returns the number of primes. */
+static long sieve(uint8_t *s, long n)
+{
+	long i, j, count = 0;
+
+	for (i = 0; i < n; i++)
+		s[i] = i < 2;
+	for (i = 2; i * i < n; i++)
+		if (!s[i])
+			for (j = i * i; j < n; j += i)
+				s[j] = 1;
+	for (i = 0; i < n; i++)
+		count += !s[i];
+	return count;
+}
+
+/* Runs at CPL3: @passes sieves, or with 0 a store to the first page. */
+static long user_main(long passes)
+{
+	long p, count = 0, sum = 0;
+
+	if (!passes) {
+		rt_trap_reset();
+		asm volatile(RT_TRY "movb $1, (%0)" RT_CATCH
+			     : : "r"(SIEVE_VA) : "r11", "memory");
+		lr.ro_vec = rt_last_trap.vector;
+		lr.ro_err = rt_last_trap.error;
+		return 0;
+	}
+	for (p = 0; p < passes; p++) {
+		count = sieve((uint8_t *)SIEVE_VA, SIEVE_N);
+		sum = rt_user_syscall(SYS_ADD, sum, count);
+	}
+	lr.sum = sum;
+	lr.last = count;
+	return count;
+}
+
+/* The kernel's count over the first 16 pages of what ring 3 left. */
+#define CHECK_N		(16 * PAGE_SIZE)
+#define PRIMES_BELOW_CHECK_N	6542			/* pi(2^16) */
+
+static long kernel_count(void)
+{
+	const uint8_t *s = (const uint8_t *)SIEVE_VA;
+	long i, n = 0;
+
+	for (i = 0; i < (long)CHECK_N; i++)
+		n += !s[i];
+	return n;
+}
+
+void guest_main(const struct hyvm_boot_info *bi)
+{
+	extern char __image_end[];
+	unsigned int i;
+	long ret;
+
+	rt_set_user(0x100000, (uint64_t)__image_end - 0x100000);
+	for (i = 0; i < SIEVE_PAGES; i++)
+		rt_map(SIEVE_VA + i * PAGE_SIZE, (uint64_t)rt_alloc_page(),
+		       PTE_P | PTE_W | PTE_U);
+	rt_set_user(SIEVE_VA, SIEVE_N);
+
+	ret = rt_run_user(user_main, PASSES, user_stack + sizeof(user_stack));
+	CHECK(ret == PRIMES_BELOW_N, "ring 3 counted %ld primes below %llu",
+	      ret, SIEVE_N);
+	CHECK(lr.sum == (long)PRIMES_BELOW_N * PASSES,
+	      "the SYSCALL after each of %d passes summed %ld", PASSES, lr.sum);
+	ret = kernel_count();
+	CHECK(ret == PRIMES_BELOW_CHECK_N,
+	      "ring 0 sees the array ring 3 wrote (%ld primes below %llu)",
+	      ret, CHECK_N);
+
+	/* Read-only for everyone: the user store faults with P|W|U. */
+	*rt_pte(SIEVE_VA) &= ~PTE_W;
+	invlpg(SIEVE_VA);
+	rt_run_user(user_main, 0, user_stack + sizeof(user_stack));
+	CHECK(lr.ro_vec == 14 && lr.ro_err == (PF_P | PF_W | PF_U),
+	      "a ring-3 store to the read-only page: vector %ld error %lx",
+	      lr.ro_vec, lr.ro_err);
+}
