@@ -11,23 +11,24 @@
  * vCPU's data page RIP-relative (DATA() below), so no register and no
  * segment base is needed to find it.
  *
- * Entry (transition tables, interrupts off): CR4 without PGE (this flushes
- * every TLB entry, global ones included), the monitor's GDT, TR and IDT,
+ * Entry (transition tables, interrupts off): the monitor's IDT, CR4
+ * without PGE (this flushes every TLB entry, global ones included), the
+ * monitor's GDT and TR,
  * the guest's data selectors and FS/GS bases, the monitor's stack, the
  * guest world's CR3 (shadow user root, VMM region in it), the guest's
  * registers, IRETQ to CPL3 with IF set.
  *
  * Exit: every vector of the monitor's IDT and the SYSCALL entry save the
  * guest's registers into the data page and leave through .Lexit, which
- * loads the transition tables, then the host's GDT, TR (its busy bit
- * cleared through the writable GDT alias, as the kernel does), segment
- * selectors, FS and GS bases, and IDT, and returns to
- * hyvm_bt_world_switch(), which loads the host's CR3 and CR4 (PGE back on:
- * another full flush).  At every instant the IDT in force is mapped by
- * the CR3 in force, and the host's IDT is in force only with the host's
- * GDT, TR and GS base: an NMI anywhere on the way finds either the host
- * (on tables that map all of the host kernel) or the monitor, which notes
- * an NMI or #MC taken at CPL0 for the host and returns.
+ * loads the transition tables, the host's CR4 (PGE back on: another full
+ * flush), GDT, TR (its busy bit cleared through the writable GDT alias,
+ * as the kernel does), segment selectors, FS and GS bases, and IDT, and
+ * returns to hyvm_bt_world_switch(), which loads the host's CR3.  At every
+ * instant the IDT in force is mapped by the CR3 in force, and the host's
+ * IDT is in force only with the host's CR4, GDT, TR and GS base: an NMI
+ * anywhere on the way finds either the host (on tables that map all of
+ * the host kernel) or the monitor, which notes an NMI or #MC taken at
+ * CPL0 for the host and returns.
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
@@ -60,9 +61,8 @@ SYM_FUNC_START(hyvm_bt_world_switch)
 	push	%rbx
 	mov	%rdi, %cr3
 	CALL_NOSPEC rsi
-	/* Back on the transition tables with the host's descriptors. */
+	/* Back on the transition tables with the host's CR4 and descriptors. */
 	mov	%rax, %cr3
-	mov	%rdx, %cr4
 	/*
 	 * Guest code ran in between, as user code does between a return to
 	 * user mode and the next kernel entry, whose mitigations this exit
@@ -109,14 +109,15 @@ SYM_DATA_START(hyvm_bt_world_code)
 SYM_INNER_LABEL(hyvm_bt_world_entry, SYM_L_GLOBAL)
 	ENDBR64
 	mov	%rsp, DATA(BTW_H_RSP)
-	mov	DATA(BTW_W_CR4), %rax
-	mov	%rax, %cr4
 	/*
 	 * The IDT first: from here on every NMI lands in the monitor, whose
-	 * stubs work with either GDT and TR (kernel code is 0x10 in both,
-	 * the IST slots are the host's).
+	 * stubs work with either GDT, TR and CR4 (kernel code is 0x10 in
+	 * both GDTs, the IST slots are the host's).  The host's handlers
+	 * need the host's CR4 (FSGSBASE) as much as its GDT and GS base.
 	 */
 	lidt	DATA(BTW_W_IDT + 6)
+	mov	DATA(BTW_W_CR4), %rax
+	mov	%rax, %cr4
 	lgdt	DATA(BTW_W_GDT + 6)
 	mov	$BTW_SEL_TSS, %eax
 	ltr	%ax
@@ -247,6 +248,14 @@ SYM_INNER_LABEL(hyvm_bt_world_syscall, SYM_L_GLOBAL)
 	mov	%edx, DATA(BTW_GS_BASE + 4)
 	mov	DATA(BTW_T_CR3), %rax
 	mov	%rax, %cr3
+	/*
+	 * The host's CR4 (PGE on: every TLB entry flushed again) while the
+	 * monitor's IDT is still in force; the VMM region has no global
+	 * pages, and the host kernel half of the transition table is the
+	 * host's own.
+	 */
+	mov	DATA(BTW_H_CR4), %rax
+	mov	%rax, %cr4
 	lgdt	DATA(BTW_H_GDT_RW + 6)
 	mov	DATA(BTW_H_TSS_DESC), %rax
 	andb	$0xfd, 5(%rax)
@@ -270,9 +279,9 @@ SYM_INNER_LABEL(hyvm_bt_world_syscall, SYM_L_GLOBAL)
 	pushq	$2
 	popfq
 	mov	DATA(BTW_H_CR3), %rax
-	mov	DATA(BTW_H_CR4), %rdx
 	/* Guest values must not reach host code, even speculatively. */
 	xor	%ecx, %ecx
+	xor	%edx, %edx
 	xor	%ebx, %ebx
 	xor	%ebp, %ebp
 	xor	%esi, %esi

@@ -191,7 +191,7 @@ static int bt_world_exit(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
 		}
 		bt->wstat.exit_exception++;
 		switch (x->vector) {
-		case X86_EXC_DB:	/* ICEBP: a trap, RIP is past it */
+		case X86_EXC_DB:	/* ICEBP or POPF-set TF: traps */
 		case X86_EXC_MF:
 		case 19:		/* #XM */
 			return hyvm_interp_deliver(vcpu, &bt->emu, &bt->stat,

@@ -55,6 +55,12 @@
 			 X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_DF | \
 			 X86_EFLAGS_OF | X86_EFLAGS_AC | X86_EFLAGS_ID)
 
+/*
+ * Coming back, TF too: ring 3 may set it with POPF, and the CPU then
+ * single-steps it exactly as the guest's would (the #DB is delivered).
+ */
+#define BT_BACK_FLAGS	(BT_USER_FLAGS | X86_EFLAGS_TF)
+
 /* Guest flags that keep guest user code out of the guest world. */
 #define BT_NO_DIRECT	(X86_EFLAGS_TF | X86_EFLAGS_IOPL | X86_EFLAGS_NT | \
 			 X86_EFLAGS_AC | X86_EFLAGS_VM)
@@ -597,7 +603,7 @@ void hyvm_bt_world_enter(struct hyvm_vcpu *vcpu, struct bt_world *w,
 
 	memcpy(e->gpr, d->gpr, sizeof(e->gpr));
 	e->rip = d->rip;
-	e->rflags = (e->rflags & ~BT_USER_FLAGS) | (d->rflags & BT_USER_FLAGS);
+	e->rflags = (e->rflags & ~BT_BACK_FLAGS) | (d->rflags & BT_BACK_FLAGS);
 	sync_seg(w, e, 1, (u16)d->ss);
 	sync_seg(w, e, 2, (u16)d->ds);
 	sync_seg(w, e, 3, (u16)d->es);
