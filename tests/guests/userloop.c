@@ -6,6 +6,10 @@
  * to it (a true page fault after the shadow had the page writable).  The counts must be exact and the kernel must see
  * what ring 3 wrote.  Under bt this is direct execution in the guest
  * world, long enough for host interrupts to arrive there.
+ *
+ * With the command line "vmm-region" it only maps a user page at
+ * 0xffff800000001000 and uses it from ring 3: fine for a CPU, while bt,
+ * whose monitor lives there, must stop the VM and say why.
  */
 #include "runtime.h"
 
@@ -39,6 +43,27 @@ static long sieve(uint8_t *s, long n)
 	for (i = 0; i < n; i++)
 		count += !s[i];
 	return count;
+}
+
+/*
+ * With the command line "vmm-region": a user page at the start of the
+ * range x86-64 Linux leaves to hypervisors, which bt's monitor occupies.
+ */
+#define VMM_VA		0xffff800000001000ULL
+
+static bool streq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+static long user_vmm_region(long unused)
+{
+	*(volatile uint64_t *)VMM_VA = 0x1234;
+	return (long)*(volatile uint64_t *)VMM_VA;
 }
 
 /* Runs at CPL3: @passes sieves, or with 0 a store to the first page. */
@@ -84,6 +109,15 @@ void guest_main(const struct hyvm_boot_info *bi)
 	long ret;
 
 	rt_set_user(0x100000, (uint64_t)__image_end - 0x100000);
+	if (bi->cmdline && streq((const char *)bi->cmdline, "vmm-region")) {
+		rt_map(VMM_VA, (uint64_t)rt_alloc_page(), PTE_P | PTE_W | PTE_U);
+		rt_set_user(VMM_VA, PAGE_SIZE);
+		ret = rt_run_user(user_vmm_region, 0,
+				  user_stack + sizeof(user_stack));
+		CHECK(ret == 0x1234, "ring 3 used a page at %#llx (%#lx)",
+		      VMM_VA, ret);
+		return;
+	}
 	for (i = 0; i < SIEVE_PAGES; i++)
 		rt_map(SIEVE_VA + i * PAGE_SIZE, (uint64_t)rt_alloc_page(),
 		       PTE_P | PTE_W | PTE_U);

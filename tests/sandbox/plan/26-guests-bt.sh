@@ -43,8 +43,20 @@ if [ -f /hyvm/guests/usermode.elf ] && [ -f /hyvm/guests/userloop.elf ] &&
 	# A long ring-3 loop: host timer interrupts land in the guest world.
 	direct_check userloop bt_world_entries bt_world_exit_syscall \
 		bt_world_exit_interrupt bt_world_pf_hidden bt_world_pf_guest
-	# With direct execution off, the same guest never enters the world.
+	# A guest user mapping in the VMM region stops the VM with a reason;
+	# the same guest passes where nothing lives there (the interpreter).
+	out=$(vmtool run --engine bt --cmdline vmm-region /hyvm/guests/userloop.elf 2>&1)
+	rc=$?
+	echo "$out" | sed 's/^/  | /'
+	echo "$out" | grep -q "guest mapping in bt's VMM region at 0xffff800000001000" &&
+		! echo "$out" | grep -q "userloop: pass" &&
+		pass bt-direct-vmm-region || fail bt-direct-vmm-region "rc $rc"
+	# With direct execution off, the same guests never enter the world.
 	echo N >/sys/module/hyvm/parameters/bt_direct
+	out=$(vmtool run --engine bt --cmdline vmm-region /hyvm/guests/userloop.elf 2>&1)
+	rc=$?
+	[ "$rc" = 1 ] && echo "$out" | grep -q "userloop: pass" &&
+		pass bt-interp-vmm-region || fail bt-interp-vmm-region "rc $rc: $(echo "$out" | tail -2 | tr '\n' ' ')"
 	vmtool run --engine bt --stats /hyvm/guests/usermode.elf \
 		>/tmp/bt-guest.out 2>/tmp/bt-stats.txt
 	rc=$?
