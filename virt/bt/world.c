@@ -147,11 +147,12 @@ const char *hyvm_bt_world_unavailable(void)
  * @vm: the VM, with its shadow MMU
  * @wv: receives the region's tables
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOMEM or -EINVAL.
  */
 int hyvm_bt_world_vm_init(struct hyvm_vm *vm, struct bt_world_vm *wv)
 {
 	u64 fixed[BT_VMM_PML4_SLOTS] = { 0 };
+	int ret;
 
 	wv->pdpt = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	wv->pd = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
@@ -162,8 +163,11 @@ int hyvm_bt_world_vm_init(struct hyvm_vm *vm, struct bt_world_vm *wv)
 	((u64 *)page_address(wv->pdpt))[0] = page_to_phys(wv->pd) | PTE_TABLE;
 	/* Supervisor-only from the top: CPL3 reaches nothing here yet. */
 	fixed[0] = page_to_phys(wv->pdpt) | PTE_TABLE;
-	return hyvm_shost_set_fixed(vm, BT_VMM_PML4_SLOT, BT_VMM_PML4_SLOTS,
-				    fixed);
+	ret = hyvm_shost_set_fixed(vm, BT_VMM_PML4_SLOT, BT_VMM_PML4_SLOTS,
+				   fixed);
+	if (ret)
+		hyvm_bt_world_vm_destroy(wv);
+	return ret;
 }
 
 void hyvm_bt_world_vm_destroy(struct bt_world_vm *wv)
