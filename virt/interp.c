@@ -4,11 +4,13 @@
  * virt/emulate.
  *
  * This is the fallback the design keeps for real mode, rare instructions
- * and single-stepping.  bt runs guests with it until the translator and the
- * world switch exist; svm without NPT runs with it whatever the hardware
- * cannot run on long-mode shadow tables (real mode, protected mode, the
- * way into long mode).  Slow, but exact for what the emulator implements
- * and unable to harm the host, since guest code never executes natively.
+ * and single-stepping.  bt runs guest kernel code with it until the
+ * translator runs in bt's guest world (guest user code runs there
+ * directly), and finishes there what the guest world hands back; svm
+ * without NPT runs with it whatever the hardware cannot run on long-mode
+ * shadow tables (real mode, protected mode, the way into long mode).
+ * Slow, but exact for what the emulator implements and unable to harm the
+ * host, since the code it runs never executes natively.
  */
 #include <linux/sched.h>
 #include <linux/sched/signal.h>

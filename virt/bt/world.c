@@ -500,7 +500,10 @@ static void save_host(struct bt_world *w, const struct x86_emu *e, u64 root)
 
 	d->w_cr4 = (d->h_cr4 & ~(X86_CR4_PGE | X86_CR4_FSGSBASE | X86_CR4_PKE |
 				 X86_CR4_PCE)) |
-		   X86_CR4_TSD | (e->cr4 & X86_CR4_FSGSBASE);
+		   X86_CR4_TSD;
+	/* Never a bit the CPU would refuse: a #GP here would be the monitor's. */
+	if (boot_cpu_has(X86_FEATURE_FSGSBASE))
+		d->w_cr4 |= e->cr4 & X86_CR4_FSGSBASE;
 	if (boot_cpu_has(X86_FEATURE_UMIP))
 		d->w_cr4 |= X86_CR4_UMIP;
 
