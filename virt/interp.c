@@ -4,11 +4,13 @@
  * virt/emulate.
  *
  * This is the fallback the design keeps for real mode, rare instructions
- * and single-stepping.  bt runs guests with it until the translator and the
- * world switch exist; svm without NPT runs with it whatever the hardware
- * cannot run on long-mode shadow tables (real mode, protected mode, the
- * way into long mode).  Slow, but exact for what the emulator implements
- * and unable to harm the host, since guest code never executes natively.
+ * and single-stepping.  bt runs guest kernel code with it until the
+ * translator runs in bt's guest world (guest user code runs there
+ * directly), and finishes there what the guest world hands back; svm
+ * without NPT runs with it whatever the hardware cannot run on long-mode
+ * shadow tables (real mode, protected mode, the way into long mode).
+ * Slow, but exact for what the emulator implements and unable to harm the
+ * host, since the code it runs never executes natively.
  */
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -80,6 +82,35 @@ static int interp_exception(struct hyvm_vcpu *vcpu, struct hyvm_emu_ctx *ctx)
 	vcpu->run->shutdown.rip = e->rip;
 	interp_exit(vcpu, HYVM_EXIT_SHUTDOWN);
 	return 1;
+}
+
+/**
+ * hyvm_interp_deliver - deliver an exception to the guest, as the
+ *	interpreter would
+ * @vcpu: the vCPU
+ * @ctx: its emulation context, loaded (hyvm_emu_load())
+ * @st: counters to update
+ * @vector: the exception
+ * @has_error: whether it pushes an error code
+ * @error: the error code
+ * @cr2: the faulting address, for #PF
+ *
+ * For engines that saw the exception some other way (bt's guest world).
+ *
+ * Return: 0 to go on, 1 when the vCPU must exit (run->exit_reason set).
+ */
+int hyvm_interp_deliver(struct hyvm_vcpu *vcpu, struct hyvm_emu_ctx *ctx,
+			struct hyvm_interp_stat *st, u8 vector, bool has_error,
+			u32 error, u64 cr2)
+{
+	struct x86_emu *e = &ctx->emu;
+
+	e->exc.vector = vector;
+	e->exc.has_error = has_error;
+	e->exc.error = error;
+	e->exc.cr2 = cr2;
+	st->exceptions++;
+	return interp_exception(vcpu, ctx);
 }
 
 /**

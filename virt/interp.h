@@ -17,6 +17,9 @@ struct hyvm_interp_stat {
 	u64 mmio_exits;		/* MMIO handed to userspace */
 };
 
+int hyvm_interp_deliver(struct hyvm_vcpu *vcpu, struct hyvm_emu_ctx *ctx,
+			struct hyvm_interp_stat *st, u8 vector, bool has_error,
+			u32 error, u64 cr2);
 int hyvm_interp_run(struct hyvm_vcpu *vcpu, struct hyvm_emu_ctx *ctx,
 		    struct hyvm_interp_stat *st,
 		    bool (*leave)(const struct x86_emu *e));

@@ -259,6 +259,41 @@ void hyvm_shost_vcpu_init(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v)
 }
 HYVM_EXPORT_FOR_TESTS(hyvm_shost_vcpu_init);
 
+/**
+ * hyvm_shost_vcpu_init_bt - a vCPU's shadow state, kernel and user views
+ * @vcpu: the vCPU
+ * @v: its shadow state, owned by the engine
+ */
+void hyvm_shost_vcpu_init_bt(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v)
+{
+	struct hyvm_shost *s = vcpu->vm->shost;
+
+	mutex_lock(&s->lock);
+	hyvm_shadow_vcpu_init(v, &s->sh);
+	mutex_unlock(&s->lock);
+}
+
+/**
+ * hyvm_shost_set_fixed - the monitor's top-level entries in every bt root
+ * @vm: the VM, before any vCPU ran
+ * @first: first top-level slot
+ * @n: number of slots
+ * @sptes: the entries
+ *
+ * Return: 0 or -EINVAL.
+ */
+int hyvm_shost_set_fixed(struct hyvm_vm *vm, u32 first, u32 n,
+			 const u64 *sptes)
+{
+	struct hyvm_shost *s = vm->shost;
+	int ret;
+
+	mutex_lock(&s->lock);
+	ret = hyvm_shadow_set_fixed(&s->sh, first, n, sptes);
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
 void hyvm_shost_vcpu_destroy(struct hyvm_vcpu *vcpu,
 			     struct hyvm_shadow_vcpu *v)
 {
@@ -275,11 +310,12 @@ void hyvm_shost_vcpu_destroy(struct hyvm_vcpu *vcpu,
 HYVM_EXPORT_FOR_TESTS(hyvm_shost_vcpu_destroy);
 
 /**
- * hyvm_shost_root - the shadow root for the guest's current paging state
+ * hyvm_shost_root_view - a shadow root for the guest's current paging state
  * @vcpu: the vCPU
  * @v: its shadow state
  * @m: the guest's CR0, CR3, CR4 and EFER as the guest sees them, and the
  *	physical-address width it is told (the rest is unused)
+ * @view: which root: %HYVM_VIEW_HW for vmx/svm, kernel or user for bt
  * @root_hpa: receives the root to load into the real CR3
  *
  * Tells the core about any change of CR0, CR4, EFER or CR3 since the last
@@ -289,8 +325,9 @@ HYVM_EXPORT_FOR_TESTS(hyvm_shost_vcpu_destroy);
  * Return: 0, -ENOMEM, or -EOPNOTSUPP when the guest is not in long mode
  * with paging (the hardware view shadows long-mode tables only).
  */
-int hyvm_shost_root(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v,
-		    const struct hyvm_paging_mode *m, u64 *root_hpa)
+int hyvm_shost_root_view(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v,
+			 const struct hyvm_paging_mode *m,
+			 enum hyvm_shadow_view view, u64 *root_hpa)
 {
 	struct hyvm_shost *s = vcpu->vm->shost;
 	int ret = 0;
@@ -307,10 +344,17 @@ int hyvm_shost_root(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v,
 	if (m->cr3 != v->mode.cr3)
 		ret = hyvm_shadow_write_cr3(v, m->cr3);
 	if (!ret)
-		ret = hyvm_shadow_root(v, HYVM_VIEW_HW, root_hpa);
+		ret = hyvm_shadow_root(v, view, root_hpa);
 	shost_commit(s);
 	mutex_unlock(&s->lock);
 	return ret;
+}
+
+/* The hardware view's root (vmx/svm), see hyvm_shost_root_view(). */
+int hyvm_shost_root(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v,
+		    const struct hyvm_paging_mode *m, u64 *root_hpa)
+{
+	return hyvm_shost_root_view(vcpu, v, m, HYVM_VIEW_HW, root_hpa);
 }
 HYVM_EXPORT_FOR_TESTS(hyvm_shost_root);
 

@@ -66,6 +66,13 @@ void hyvm_shost_destroy(struct hyvm_vm *vm);
 void hyvm_shost_vcpu_init(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v);
 void hyvm_shost_vcpu_destroy(struct hyvm_vcpu *vcpu,
 			     struct hyvm_shadow_vcpu *v);
+void hyvm_shost_vcpu_init_bt(struct hyvm_vcpu *vcpu,
+			     struct hyvm_shadow_vcpu *v);
+int hyvm_shost_set_fixed(struct hyvm_vm *vm, u32 first, u32 n,
+			 const u64 *sptes);
+int hyvm_shost_root_view(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v,
+			 const struct hyvm_paging_mode *m,
+			 enum hyvm_shadow_view view, u64 *root_hpa);
 int hyvm_shost_root(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v,
 		    const struct hyvm_paging_mode *m, u64 *root_hpa);
 enum hyvm_shadow_result hyvm_shost_page_fault(struct hyvm_vcpu *vcpu,

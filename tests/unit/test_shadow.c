@@ -1130,6 +1130,75 @@ static void test_root_cache(void **state)
 	mini_free(w);
 }
 
+/*
+ * bt's VMM region: fixed top-level entries in every kernel- and user-view
+ * root, never dropped, and a guest mapping there is refused.
+ */
+static void test_fixed_entries(void **state)
+{
+	const u64 fixed[2] = { 0x77000 | PWU, 0x78000 | PWU };
+	const u64 vmm_va = 0xffff800000001000ULL;
+	struct world *w = mini_world(0);
+	struct hyvm_shadow_fault f;
+	struct hyvm_sp *kroot, *uroot;
+	u64 r;
+
+	/* a root that exists before the call gets them too */
+	assert_int_equal(hyvm_shadow_root(&w->vcpu, HYVM_VIEW_KERNEL, &r), 0);
+	assert_int_equal(hyvm_shadow_set_fixed(w->vm, 510, 3, fixed), -EINVAL);
+	assert_int_equal(hyvm_shadow_set_fixed(w->vm, 256, 2, fixed), 0);
+	kroot = w->vcpu.cur[HYVM_VIEW_KERNEL].sp;
+	assert_int_equal(kroot->spt[256], fixed[0]);
+	assert_int_equal(kroot->spt[257], fixed[1]);
+	assert_int_equal(kroot->spt[258], 0);
+	w->cpl = 3;
+	sys_set_mode(w);
+	assert_int_equal(hyvm_shadow_root(&w->vcpu, HYVM_VIEW_USER, &r), 0);
+	uroot = w->vcpu.cur[HYVM_VIEW_USER].sp;
+	assert_int_equal(uroot->spt[256], fixed[0]);
+	assert_int_equal(uroot->spt[257], fixed[1]);
+
+	/* the guest maps the range: refused, from either view */
+	fake_set(&w->ref, 0x1000 + 256 * 8, PWU | 0x2000, 8);
+	fake_set(&w->ref, 0x4000 + 8, PWU | 0x9000, 8);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, vmm_va, 0, &f),
+			 HYVM_SHADOW_FIXED);
+	w->cpl = 0;
+	sys_set_mode(w);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, vmm_va,
+						HYVM_ACC_WRITE, &f),
+			 HYVM_SHADOW_FIXED);
+	/* not mapped by the guest: an ordinary true fault */
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, vmm_va + (1ULL << 39),
+						0, &f),
+			 HYVM_SHADOW_GUEST_PF);
+	/* the rest of the address space is shadowed as before */
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), 0, &f),
+			 HYVM_SHADOW_RETRY);
+	assert_true(hw_ok(w, VA(1), 0, NULL));
+
+	/* nothing the guest or the host does drops them */
+	assert_int_equal(hyvm_shadow_traced_write(w->vm, 0x1000 + 256 * 8,
+						  0, 8), 0);
+	hyvm_shadow_invlpg(&w->vcpu, vmm_va);
+	hyvm_shadow_zap_all(w->vm);
+	assert_int_equal(hyvm_shadow_root(&w->vcpu, HYVM_VIEW_KERNEL, &r), 0);
+	kroot = w->vcpu.cur[HYVM_VIEW_KERNEL].sp;
+	assert_int_equal(kroot->spt[256], fixed[0]);
+	assert_int_equal(kroot->spt[257], fixed[1]);
+	assert_int_equal(uroot->spt[256], fixed[0]);
+
+	/* the hw view (vmx/svm) has no VMM region */
+	w->vcpu.hw_view = true;
+	sys_set_mode(w);
+	assert_int_equal(hyvm_shadow_root(&w->vcpu, HYVM_VIEW_HW, &r), 0);
+	assert_int_equal(w->vcpu.cur[HYVM_VIEW_HW].sp->spt[256], 0);
+	fake_set(&w->ref, 0x1000 + 256 * 8, PWU | 0x2000, 8);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, vmm_va, 0, &f),
+			 HYVM_SHADOW_RETRY);
+	mini_free(w);
+}
+
 static void test_cap_and_rmap(void **state)
 {
 	struct world *w = mini_world(6);
@@ -1175,6 +1244,7 @@ int main(void)
 		cmocka_unit_test(test_write_flooding),
 		cmocka_unit_test(test_root_cache),
 		cmocka_unit_test(test_cap_and_rmap),
+		cmocka_unit_test(test_fixed_entries),
 		cmocka_unit_test(test_model),
 	};
 

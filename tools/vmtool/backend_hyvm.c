@@ -95,6 +95,8 @@ static void report_internal(const struct hyvm_run *run)
 		[HYVM_INTERNAL_MEMORY]		= "guest memory vanished at",
 		[HYVM_INTERNAL_UNKNOWN_EXIT]	= "unknown hardware exit",
 		[HYVM_INTERNAL_NOT_READY]	= "engine not ready, error",
+		[HYVM_INTERNAL_VMM_REGION]	= "guest mapping in bt's VMM region at",
+		[HYVM_INTERNAL_MONITOR]		= "bt monitor fault, vector",
 	};
 	uint32_t e = run->internal.suberror;
 

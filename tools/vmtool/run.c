@@ -38,6 +38,8 @@ static void run_usage(FILE *f)
 		"      --load-addr ADDR  flat images: guest-physical load address\n"
 		"                        (default 0x10000, 16-byte aligned, below 1M)\n"
 		"      --cmdline STRING  command line for ELF and multiboot images\n"
+		"      --stats           print the VM's counters (hyvm debugfs) when it\n"
+		"                        stops, to stderr\n"
 		"  -h, --help            this help\n\n"
 		"Formats (auto: from the file): a multiboot v1 header in the first 8K\n"
 		"starts in 32-bit protected mode as the multiboot spec says; ELF64 starts\n"
@@ -85,13 +87,14 @@ static int run_loop(struct vm *vm)
 
 int cmd_run(int argc, char **argv)
 {
-	enum { OPT_LOAD_ADDR = 256, OPT_CMDLINE };
+	enum { OPT_LOAD_ADDR = 256, OPT_CMDLINE, OPT_STATS };
 	static const struct option opts[] = {
 		{ "engine", required_argument, NULL, 'e' },
 		{ "mem", required_argument, NULL, 'm' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "load-addr", required_argument, NULL, OPT_LOAD_ADDR },
 		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -100,6 +103,7 @@ int cmd_run(int argc, char **argv)
 	const char *engine_arg = "auto";
 	struct cpu_state state;
 	int engine = 0, c, f, ret = EXIT_ERR;
+	bool stats = false;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "e:m:f:h", opts, NULL)) != -1) {
@@ -130,6 +134,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_CMDLINE:
 			lo.cmdline = optarg;
+			break;
+		case OPT_STATS:
+			stats = true;
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -180,6 +187,8 @@ int cmd_run(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	ret = run_loop(&vm);
+	if (stats)
+		stat_show_own();
 out:
 	vm.ops->destroy(&vm);
 	munmap(vm.mem, vm.mem_size);

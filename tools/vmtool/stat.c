@@ -8,11 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "vmtool.h"
 
 static const char *debugfs_dir = "/sys/kernel/debug/hyvm";
 
-static void print_file(const char *path, const char *indent)
+static void print_file(FILE *out, const char *path, const char *indent)
 {
 	char line[256];
 	FILE *f = fopen(path, "r");
@@ -20,7 +21,7 @@ static void print_file(const char *path, const char *indent)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f))
-		printf("%s%s", indent, line);
+		fprintf(out, "%s%s", indent, line);
 	fclose(f);
 }
 
@@ -34,7 +35,7 @@ static int vcpu_filter(const struct dirent *d)
 	return !strncmp(d->d_name, "vcpu", 4);
 }
 
-static void show_vm(const char *name)
+static void show_vm(FILE *out, const char *name)
 {
 	char path[512], engine[32] = "?";
 	struct dirent **vcpus;
@@ -48,16 +49,16 @@ static void show_vm(const char *name)
 			strcpy(engine, "?");
 		fclose(f);
 	}
-	printf("vm %s engine %s\n", name, engine);
+	fprintf(out, "vm %s engine %s\n", name, engine);
 	snprintf(path, sizeof(path), "%s/%s/stats", debugfs_dir, name);
-	print_file(path, "  ");
+	print_file(out, path, "  ");
 	snprintf(path, sizeof(path), "%s/%s", debugfs_dir, name);
 	n = scandir(path, &vcpus, vcpu_filter, versionsort);
 	for (i = 0; i < n; i++) {
-		printf("  %s\n", vcpus[i]->d_name);
+		fprintf(out, "  %s\n", vcpus[i]->d_name);
 		snprintf(path, sizeof(path), "%s/%s/%s/stats", debugfs_dir, name,
 			 vcpus[i]->d_name);
-		print_file(path, "    ");
+		print_file(out, path, "    ");
 		free(vcpus[i]);
 	}
 	if (n >= 0)
@@ -89,7 +90,7 @@ int cmd_stat(int argc, char **argv)
 			if (!strcmp(argv[a], vms[i]->d_name))
 				want = true;
 		if (want) {
-			show_vm(vms[i]->d_name);
+			show_vm(stdout, vms[i]->d_name);
 			shown++;
 		}
 		free(vms[i]);
@@ -102,4 +103,25 @@ int cmd_stat(int argc, char **argv)
 	if (!shown)
 		printf("no VMs running\n");
 	return EXIT_OK;
+}
+
+/* vmtool run --stats: this process's VMs, to stderr, before they go away. */
+void stat_show_own(void)
+{
+	struct dirent **vms;
+	char prefix[32];
+	int n, i;
+
+	snprintf(prefix, sizeof(prefix), "%d-", (int)getpid());
+	n = scandir(debugfs_dir, &vms, vm_filter, versionsort);
+	if (n < 0) {
+		err_msg("cannot read %s: %s", debugfs_dir, strerror(errno));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (!strncmp(vms[i]->d_name, prefix, strlen(prefix)))
+			show_vm(stderr, vms[i]->d_name);
+		free(vms[i]);
+	}
+	free(vms);
 }

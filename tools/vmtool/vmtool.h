@@ -25,6 +25,7 @@ int parse_u64(const char *s, uint64_t *out);
 int cmd_caps(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
+void stat_show_own(void);
 
 /*
  * The state of one vCPU as the loaders set it.  hyvm's register structs

@@ -1,55 +1,332 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The bt engine: the software VMM.  It needs no VT-x or AMD-V.  Guests run
- * in its interpreter (interp.c) today; the translator and the world switch
- * that run guest code at native speed come on top of it, and the
- * interpreter stays as their fallback.
+ * The bt engine: the software VMM.  It needs no VT-x or AMD-V.
+ *
+ * Guest kernel code, and anything not in 64-bit long mode, runs in the
+ * interpreter (interp.c).  With direct execution on (bt_direct, the
+ * default), guest user code runs at real CPL3 in a guest world on the
+ * shadow MMU's user view (world.c): the interpreter hands the vCPU over
+ * when it reaches CPL3 in long mode, and takes it back for whatever the
+ * guest world cannot finish (a SYSCALL, a true page fault, any other
+ * exception, a mode the world cannot run).  The translator that will run
+ * guest kernel code in the same world comes on top of this.
  */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <asm/fpu/api.h>
 #include "bt.h"
+#include "../exit.h"
+#include "../shadow_host.h"
 #include "../../arch-x86/cpu_probe.h"
+
+static bool bt_direct = true;
+module_param(bt_direct, bool, 0644);
+MODULE_PARM_DESC(bt_direct,
+		 "bt: run guest user code directly at CPL3 (new VMs)");
+
+struct hyvm_bt_vm {
+	bool direct;
+	struct bt_world_vm wv;
+};
+
+static int bt_vm_init(struct hyvm_vm *vm)
+{
+	struct hyvm_bt_vm *b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
+	const char *why = hyvm_bt_world_unavailable();
+	int ret;
+
+	if (!b)
+		return -ENOMEM;
+	b->direct = READ_ONCE(bt_direct) && !why;
+	if (READ_ONCE(bt_direct) && why)
+		pr_info_once("bt: guest user code runs in the interpreter: %s\n",
+			     why);
+	if (b->direct) {
+		ret = hyvm_shost_init(vm);
+		if (ret)
+			goto err_free;
+		ret = hyvm_bt_world_vm_init(vm, &b->wv);
+		if (ret)
+			goto err_shost;
+	}
+	vm->engine_priv = b;
+	return 0;
+
+err_shost:
+	hyvm_shost_destroy(vm);
+err_free:
+	kfree(b);
+	return ret;
+}
+
+static void bt_vm_destroy(struct hyvm_vm *vm)
+{
+	struct hyvm_bt_vm *b = vm->engine_priv;
+
+	if (!b)
+		return;
+	hyvm_shost_destroy(vm);
+	hyvm_bt_world_vm_destroy(&b->wv);
+	kfree(b);
+	vm->engine_priv = NULL;
+}
 
 static int bt_vcpu_create(struct hyvm_vcpu *vcpu)
 {
+	struct hyvm_bt_vm *b = vcpu->vm->engine_priv;
 	struct hyvm_bt_vcpu *bt = kzalloc(sizeof(*bt), GFP_KERNEL_ACCOUNT);
+	int ret;
 
 	if (!bt)
 		return -ENOMEM;
 	hyvm_emu_ctx_init(&bt->emu, vcpu);
+	bt->direct = b->direct;
+	if (bt->direct) {
+		ret = -ENOMEM;
+		if (!fpu_alloc_guest_fpstate(&bt->fpu))
+			goto err_free;
+		ret = hyvm_bt_world_vcpu_init(&b->wv, &bt->world, vcpu->id);
+		if (ret)
+			goto err_fpu;
+		hyvm_shost_vcpu_init_bt(vcpu, &bt->sh);
+	}
 	vcpu->engine_priv = bt;
 	return 0;
+
+err_fpu:
+	fpu_free_guest_fpstate(&bt->fpu);
+err_free:
+	kfree(bt);
+	return ret;
 }
 
 static void bt_vcpu_free(struct hyvm_vcpu *vcpu)
 {
-	kfree(vcpu->engine_priv);
+	struct hyvm_bt_vm *b = vcpu->vm->engine_priv;
+	struct hyvm_bt_vcpu *bt = vcpu->engine_priv;
+
+	if (!bt)
+		return;
+	if (bt->direct) {
+		hyvm_shost_vcpu_destroy(vcpu, &bt->sh);
+		hyvm_bt_world_vcpu_destroy(&b->wv, &bt->world);
+		fpu_free_guest_fpstate(&bt->fpu);
+	}
+	kfree(bt);
 	vcpu->engine_priv = NULL;
+}
+
+static int bt_internal(struct hyvm_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
+{
+	hyvm_exit_internal(vcpu, suberror, d0, d1);
+	return 0;
+}
+
+/* A #PF the guest world took: the shadow's or the guest kernel's. */
+static int bt_world_pf(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
+		       const struct bt_world_exit *x)
+{
+	struct x86_emu *e = &bt->emu.emu;
+	struct hyvm_shadow_fault f;
+
+	switch (hyvm_shost_page_fault(vcpu, &bt->sh, 3, false, x->cr2,
+				      x->error, &f)) {
+	case HYVM_SHADOW_RETRY:
+		bt->wstat.pf_hidden++;
+		return 2;
+	case HYVM_SHADOW_GUEST_PF:
+		bt->wstat.pf_guest++;
+		return hyvm_interp_deliver(vcpu, &bt->emu, &bt->stat, X86_EXC_PF,
+					   true, f.error_code, f.cr2) ? 0 : 1;
+	case HYVM_SHADOW_GUEST_GP:
+		bt->wstat.pf_guest++;
+		return hyvm_interp_deliver(vcpu, &bt->emu, &bt->stat, X86_EXC_GP,
+					   true, 0, 0) ? 0 : 1;
+	case HYVM_SHADOW_EMULATE:
+	case HYVM_SHADOW_MMIO:
+		/* The interpreter performs the access. */
+		bt->wstat.pf_emulate++;
+		return 1;
+	case HYVM_SHADOW_FIXED:
+		return bt_internal(vcpu, HYVM_INTERNAL_VMM_REGION, x->cr2, e->rip);
+	default:
+		return bt_internal(vcpu, HYVM_INTERNAL_MEMORY, e->rip, x->cr2);
+	}
+}
+
+/*
+ * Why the guest world was left, and what comes next: 2 to enter it again,
+ * 1 for the interpreter, 0 for an exit to userspace (run page set).
+ */
+static int bt_world_exit(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
+			 const struct bt_world_exit *x)
+{
+	struct x86_emu *e = &bt->emu.emu;
+	u16 insn = 0;
+
+	switch (x->reason) {
+	case BT_WX_INTERRUPT:
+		bt->wstat.exit_interrupt++;
+		return 2;
+	case BT_WX_SYSCALL:
+		/*
+		 * The interpreter runs the SYSCALL again: it overwrites RCX
+		 * and R11 with the RIP and RFLAGS they hold already.
+		 */
+		bt->wstat.exit_syscall++;
+		e->rip -= 2;
+		if (e->ops->read(e, e->seg[X86_SEG_CS].base + e->rip, &insn, 2,
+				 true) || insn != 0x050f)
+			return bt_internal(vcpu, HYVM_INTERNAL_EMULATION,
+					   e->rip, insn);
+		return 1;
+	case BT_WX_EXCEPTION:
+		if (x->vector == X86_EXC_PF) {
+			bt->wstat.exit_pf++;
+			return bt_world_pf(vcpu, bt, x);
+		}
+		bt->wstat.exit_exception++;
+		switch (x->vector) {
+		case X86_EXC_DB:	/* ICEBP or POPF-set TF: traps */
+		case X86_EXC_MF:
+		case 19:		/* #XM */
+			return hyvm_interp_deliver(vcpu, &bt->emu, &bt->stat,
+						   x->vector, false, 0, 0) ? 0 : 1;
+		default:
+			/*
+			 * #GP for cli, in, out, int n (every gate is DPL 0),
+			 * #UD, #DE, #BP, ...: the interpreter runs the
+			 * instruction again with the guest's own tables and
+			 * raises exactly what the guest would see.
+			 */
+			return 1;
+		}
+	default:
+		bt->wstat.exit_monitor_fault++;
+		pr_err_ratelimited("hyvm bt: monitor fault, vector %u at %#llx\n",
+				   x->vector, x->cr2);
+		return bt_internal(vcpu, HYVM_INTERNAL_MONITOR, x->vector,
+				   x->cr2);
+	}
+}
+
+/*
+ * Guest user code in the guest world until it needs the interpreter (1),
+ * userspace (0) or a signal is pending (-EINTR).
+ */
+static int bt_run_world(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt)
+{
+	struct hyvm_emu_ctx *ctx = &bt->emu;
+	struct x86_emu *e = &ctx->emu;
+	int ret = 1;
+
+	hyvm_emu_load(ctx);
+	for (;;) {
+		struct hyvm_paging_mode m = {
+			.cr0 = e->cr0, .cr3 = e->cr3, .cr4 = e->cr4,
+			.efer = e->efer, .maxphyaddr = ctx->maxphyaddr,
+		};
+		struct bt_world_exit x;
+		u64 root;
+		int err;
+
+		if (signal_pending(current)) {
+			vcpu->run->exit_reason = HYVM_EXIT_INTR;
+			vcpu->stat.signal_exits++;
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+		if (!hyvm_bt_world_can_run(e))
+			break;
+		err = hyvm_shost_root_view(vcpu, &bt->sh, &m, HYVM_VIEW_USER,
+					   &root);
+		if (err) {
+			ret = bt_internal(vcpu, HYVM_INTERNAL_MEMORY, e->rip, -err);
+			break;
+		}
+		preempt_disable();
+		/* The guest's FPU state goes back into the registers if it left. */
+		if (test_thread_flag(TIF_NEED_FPU_LOAD))
+			switch_fpu_return();
+		hyvm_bt_world_enter(vcpu, &bt->world, e, root, &x);
+		preempt_enable();
+		bt->wstat.entries++;
+		ret = bt_world_exit(vcpu, bt, &x);
+		if (ret != 2)
+			break;
+		ret = 1;
+	}
+	hyvm_emu_store(ctx);
+	return ret;
 }
 
 static int bt_vcpu_run(struct hyvm_vcpu *vcpu)
 {
 	struct hyvm_bt_vcpu *bt = vcpu->engine_priv;
+	int ret;
 
-	return hyvm_interp_run(vcpu, &bt->emu, &bt->stat, NULL);
+	if (!bt->direct)
+		return hyvm_interp_run(vcpu, &bt->emu, &bt->stat, NULL);
+	fpu_swap_kvm_fpstate(&bt->fpu, true);
+	for (;;) {
+		ret = hyvm_interp_run(vcpu, &bt->emu, &bt->stat,
+				      hyvm_bt_world_can_run);
+		if (ret != 1)
+			break;
+		ret = bt_run_world(vcpu, bt);
+		if (ret != 1)
+			break;
+	}
+	fpu_swap_kvm_fpstate(&bt->fpu, false);
+	return ret;
+}
+
+static void bt_slot_removed(struct hyvm_vm *vm, const struct hyvm_memslot *s)
+{
+	struct hyvm_bt_vm *b = vm->engine_priv;
+
+	if (b && b->direct)
+		hyvm_shost_slot_removed(vm, s->base_gfn, s->npages);
 }
 
 static void bt_vcpu_stats_show(struct hyvm_vcpu *vcpu, struct seq_file *m)
 {
 	const struct hyvm_bt_vcpu *bt = vcpu->engine_priv;
+	const struct hyvm_bt_world_stat *w = &bt->wstat;
 
 	seq_printf(m, "bt_insns %llu\n", READ_ONCE(bt->stat.insns));
 	seq_printf(m, "bt_exceptions %llu\n", READ_ONCE(bt->stat.exceptions));
 	seq_printf(m, "bt_io_exits %llu\n", READ_ONCE(bt->stat.io_exits));
 	seq_printf(m, "bt_mmio_exits %llu\n", READ_ONCE(bt->stat.mmio_exits));
+	seq_printf(m, "bt_direct %u\n", bt->direct);
+	seq_printf(m, "bt_world_entries %llu\n", READ_ONCE(w->entries));
+	seq_printf(m, "bt_world_exit_interrupt %llu\n",
+		   READ_ONCE(w->exit_interrupt));
+	seq_printf(m, "bt_world_exit_syscall %llu\n", READ_ONCE(w->exit_syscall));
+	seq_printf(m, "bt_world_exit_pf %llu\n", READ_ONCE(w->exit_pf));
+	seq_printf(m, "bt_world_exit_exception %llu\n",
+		   READ_ONCE(w->exit_exception));
+	seq_printf(m, "bt_world_exit_monitor_fault %llu\n",
+		   READ_ONCE(w->exit_monitor_fault));
+	seq_printf(m, "bt_world_pf_hidden %llu\n", READ_ONCE(w->pf_hidden));
+	seq_printf(m, "bt_world_pf_guest %llu\n", READ_ONCE(w->pf_guest));
+	seq_printf(m, "bt_world_pf_emulate %llu\n", READ_ONCE(w->pf_emulate));
 }
 
 const struct hyvm_engine_ops hyvm_bt_ops = {
 	.id		= HYVM_ENGINE_BT,
 	.name		= "bt",
 	.probe		= hyvm_probe_bt,
+	.vm_init	= bt_vm_init,
+	.vm_destroy	= bt_vm_destroy,
 	.vcpu_create	= bt_vcpu_create,
 	.vcpu_free	= bt_vcpu_free,
 	.vcpu_run	= bt_vcpu_run,
 	.vcpu_stats_show = bt_vcpu_stats_show,
+	.slot_removed	= bt_slot_removed,
 };

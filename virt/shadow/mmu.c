@@ -109,10 +109,68 @@ static struct hyvm_sp *sp_lookup(struct hyvm_shadow_vm *vm, u64 gfn,
 	return NULL;
 }
 
+/* Is @sp a root that carries the monitor's fixed entries (bt)? */
+static bool sp_has_fixed(const struct hyvm_shadow_vm *vm,
+			 const struct hyvm_sp *sp)
+{
+	return vm->fixed_n && sp->role.level == 4 &&
+	       sp->role.kind == HYVM_PAGING_4LVL &&
+	       sp->role.view != HYVM_VIEW_HW && sp_is_table(sp);
+}
+
+static bool spte_fixed(const struct hyvm_shadow_vm *vm,
+		       const struct hyvm_sp *sp, u32 idx)
+{
+	return sp_has_fixed(vm, sp) && idx - vm->fixed_first < vm->fixed_n;
+}
+
+static void sp_install_fixed(struct hyvm_shadow_vm *vm, struct hyvm_sp *sp)
+{
+	u32 i;
+
+	if (sp_has_fixed(vm, sp))
+		for (i = 0; i < vm->fixed_n; i++)
+			sp->spt[vm->fixed_first + i] = vm->fixed[i];
+}
+
+/**
+ * hyvm_shadow_set_fixed - top-level entries the monitor owns (bt)
+ * @vm: the VM, before its first root
+ * @first: first top-level slot
+ * @n: number of slots, at most HYVM_SHADOW_FIXED_MAX
+ * @sptes: the entries, copied as they are into every 4-level root of the
+ *	kernel and user views
+ *
+ * The core never changes or drops these entries.  A guest mapping inside
+ * their range cannot be shadowed: the fault handler returns
+ * %HYVM_SHADOW_FIXED for it.
+ *
+ * Return: 0, or -EINVAL for a range outside the table.
+ */
+int hyvm_shadow_set_fixed(struct hyvm_shadow_vm *vm, u32 first, u32 n,
+			  const u64 *sptes)
+{
+	u32 i;
+
+	if (n > HYVM_SHADOW_FIXED_MAX || first >= 512 || n > 512 - first)
+		return -EINVAL;
+	vm->fixed_first = first;
+	vm->fixed_n = n;
+	for (i = 0; i < n; i++)
+		vm->fixed[i] = sptes[i];
+	for (i = 0; i < (1u << HYVM_SHADOW_HASH_BITS); i++) {
+		struct hyvm_sp *sp;
+
+		for (sp = vm->hash[i]; sp; sp = sp->hnext)
+			sp_install_fixed(vm, sp);
+	}
+	return 0;
+}
+
 /* Drop one shadow entry, keeping the rmap and parent lists exact. */
 static void drop_spte(struct hyvm_shadow_vm *vm, struct hyvm_sp *sp, u32 idx)
 {
-	if (!(sp->spt[idx] & HYVM_PTE_P))
+	if (!(sp->spt[idx] & HYVM_PTE_P) || spte_fixed(vm, sp, idx))
 		return;
 	if (sp->role.level == 1) {
 		hyvm_rmap_del(vm, sp_gfns(sp)[idx], sp, idx);
@@ -236,6 +294,7 @@ static struct hyvm_sp *sp_create(struct hyvm_shadow_vm *vm, u64 gfn,
 	memset(sp->spt, 0, 4096);
 	sp->gfn = gfn;
 	sp->role = *role;
+	sp_install_fixed(vm, sp);
 	b = hyvm_shadow_hash(gfn);
 	sp->hnext = vm->hash[b];
 	vm->hash[b] = sp;
@@ -725,6 +784,11 @@ static enum hyvm_shadow_result page_fault(struct hyvm_shadow_vcpu *v,
 	}
 	out->gpa = w.gpa;
 	gva = w.gva;
+
+	if (vm->fixed_n && view != HYVM_VIEW_HW &&
+	    hyvm_paging_kind(&v->mode) == HYVM_PAGING_4LVL &&
+	    ((gva >> 39) & 511) - vm->fixed_first < vm->fixed_n)
+		return HYVM_SHADOW_FIXED;	/* the monitor lives there */
 
 	if (view == HYVM_VIEW_KERNEL && (access & HYVM_ACC_FETCH)) {
 		/* Guest kernel code is never run in place: translate it. */

@@ -115,6 +115,7 @@ struct hyvm_sp_role {
 
 #define HYVM_SHADOW_HASH_BITS	10
 #define HYVM_SHADOW_ROOT_CACHE	4
+#define HYVM_SHADOW_FIXED_MAX	16
 
 struct hyvm_list {
 	struct hyvm_list *prev, *next;
@@ -136,6 +137,13 @@ struct hyvm_shadow_vm {
 	 */
 	bool tlb_dirty;
 	struct hyvm_shadow_stats stats;
+	/*
+	 * bt: top-level entries the monitor owns in every 4-level root of
+	 * the kernel and user views (its VMM region), set once by
+	 * hyvm_shadow_set_fixed() before the first root exists.
+	 */
+	u32 fixed_first, fixed_n;
+	u64 fixed[HYVM_SHADOW_FIXED_MAX];
 };
 
 struct hyvm_root_slot {
@@ -161,6 +169,7 @@ enum hyvm_shadow_result {
 	HYVM_SHADOW_EMULATE,	/* allowed but not mappable: emulate at gpa */
 	HYVM_SHADOW_MMIO,	/* guest mapping to a non-RAM frame at gpa */
 	HYVM_SHADOW_ERROR,	/* memory error or allocation failure */
+	HYVM_SHADOW_FIXED,	/* the guest maps the monitor's fixed range */
 };
 
 /**
@@ -183,6 +192,8 @@ int hyvm_shadow_vm_init(struct hyvm_shadow_vm *vm,
 			const struct hyvm_shadow_host_ops *host,
 			const struct hyvm_gmem_ops *mem, u64 max_pages);
 void hyvm_shadow_vm_destroy(struct hyvm_shadow_vm *vm);
+int hyvm_shadow_set_fixed(struct hyvm_shadow_vm *vm, u32 first, u32 n,
+			  const u64 *sptes);
 
 void hyvm_shadow_vcpu_init(struct hyvm_shadow_vcpu *v, struct hyvm_shadow_vm *vm);
 void hyvm_shadow_vcpu_destroy(struct hyvm_shadow_vcpu *v);

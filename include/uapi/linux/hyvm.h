@@ -152,6 +152,8 @@ enum hyvm_exit_reason {
 #define HYVM_INTERNAL_MEMORY		3	/* guest memory vanished: rip */
 #define HYVM_INTERNAL_UNKNOWN_EXIT	4	/* engine exit code */
 #define HYVM_INTERNAL_NOT_READY		5	/* -errno */
+#define HYVM_INTERNAL_VMM_REGION	6	/* bt: the guest mapped the VMM region: address, rip */
+#define HYVM_INTERNAL_MONITOR		7	/* bt: the monitor faulted: vector, rip */
 
 #define HYVM_IO_IN		0
 #define HYVM_IO_OUT		1

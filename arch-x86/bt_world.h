@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The layout of one vCPU's block in bt's VMM region, shared by the world
+ * switch (bt_switch.S) and its C side (virt/bt/world.c).
+ *
+ * Each vCPU has a block of BTW_PAGES pages in the VMM region: a copy of
+ * the monitor's code (the switch, the IDT stubs, the SYSCALL entry), its
+ * IDT, GDT and TSS, a data page (guest registers, exit information, host
+ * state) and its stacks.  The code reaches the data page RIP-relative, so
+ * each copy finds its own vCPU's block without any register or segment.
+ */
+#ifndef HYVM_ARCH_X86_BT_WORLD_H
+#define HYVM_ARCH_X86_BT_WORLD_H
+
+/* Pages of a block. */
+#define BTW_PAGE_CODE		0	/* BTW_CODE_PAGES pages, RX */
+#define BTW_CODE_PAGES		2
+#define BTW_PAGE_IDT		2
+#define BTW_PAGE_GDT		3
+#define BTW_PAGE_TSS		4
+#define BTW_PAGE_DATA		5
+#define BTW_PAGE_STACK		6	/* two pages: RSP0 is their top */
+#define BTW_PAGE_NMI		8	/* IST stacks: top of their page */
+#define BTW_PAGE_DF		9
+#define BTW_PAGE_MC		10
+#define BTW_PAGES		11
+
+/* IST slots of the monitor's TSS, the same as the host's. */
+#define BTW_IST_DF		1
+#define BTW_IST_NMI		2
+#define BTW_IST_MC		4
+
+/* The monitor's GDT: kernel code where the host has it, and its TSS. */
+#define BTW_SEL_KCODE		0x10
+#define BTW_SEL_TSS		0x40
+#define BTW_GDT_ENTRIES		512
+
+/* BTW_VECTOR of an exit through SYSCALL. */
+#define BTW_VEC_SYSCALL		256
+
+/* Offsets in the data page (struct bt_world_data). */
+#define BTW_GPR			0x000	/* guest gpr[16], x86 numbering */
+#define BTW_RIP			0x080
+#define BTW_RFLAGS		0x088
+#define BTW_CS			0x090
+#define BTW_SS			0x098
+#define BTW_FS_BASE		0x0a0
+#define BTW_GS_BASE		0x0a8
+#define BTW_DS			0x0b0
+#define BTW_ES			0x0b8
+#define BTW_FS			0x0c0
+#define BTW_GS			0x0c8
+#define BTW_VECTOR		0x0d0
+#define BTW_ERROR		0x0d8
+#define BTW_CR2			0x0e0
+#define BTW_FAULT		0x0e8
+#define BTW_NMI_PEND		0x0f0
+#define BTW_MC_PEND		0x0f8
+#define BTW_H_RSP		0x100
+#define BTW_H_CR3		0x108
+#define BTW_H_CR4		0x110
+#define BTW_T_CR3		0x118
+#define BTW_W_CR3		0x120
+#define BTW_W_CR4		0x128
+#define BTW_H_GDT		0x130	/* pseudo-descriptors: limit, base */
+#define BTW_H_GDT_RW		0x140
+#define BTW_H_IDT		0x150
+#define BTW_W_GDT		0x160
+#define BTW_W_IDT		0x170
+#define BTW_H_TSS_DESC		0x180
+#define BTW_H_TR		0x188
+#define BTW_H_DS		0x190
+#define BTW_H_ES		0x198
+#define BTW_H_FS		0x1a0
+#define BTW_H_GS		0x1a8
+#define BTW_H_SS		0x1b0
+#define BTW_H_FS_BASE		0x1b8
+#define BTW_H_GS_BASE		0x1c0
+#define BTW_FAULT_RIP		0x1c8
+#define BTW_FAULT_VEC		0x1d0
+#define BTW_DATA_SIZE		0x1d8
+
+#ifndef __ASSEMBLY__
+#include <linux/types.h>
+
+struct bt_pseudo_desc {
+	u16 pad[3];
+	u16 limit;
+	u64 base;
+} __packed;
+
+/*
+ * The data page.  The guest-state half is written by the monitor's code
+ * at CPL0 and read by the C side; CPL3 cannot reach any of it.  The
+ * pseudo-descriptors are padded so that limit and base sit where LGDT and
+ * LIDT read them (the operand is the address of @limit).
+ */
+struct bt_world_data {
+	u64 gpr[16];
+	u64 rip, rflags, cs, ss, fs_base, gs_base;
+	u64 ds, es, fs, gs;
+	u64 vector, error, cr2, fault, nmi_pend, mc_pend;
+	u64 h_rsp, h_cr3, h_cr4, t_cr3, w_cr3, w_cr4;
+	struct bt_pseudo_desc h_gdt, h_gdt_rw, h_idt, w_gdt, w_idt;
+	u64 h_tss_desc, h_tr, h_ds, h_es, h_fs, h_gs, h_ss, h_fs_base, h_gs_base;
+	u64 fault_rip, fault_vec;
+};
+
+extern const u8 hyvm_bt_world_code[], hyvm_bt_world_code_end[];
+extern const u8 hyvm_bt_world_stubs[], hyvm_bt_world_entry[];
+extern const u8 hyvm_bt_world_syscall[];
+
+void hyvm_bt_world_switch(u64 t_cr3, unsigned long entry_va);
+void hyvm_host_interrupt(unsigned long handler);
+#endif
+
+#endif
