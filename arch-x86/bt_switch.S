@@ -79,27 +79,6 @@ SYM_FUNC_START(hyvm_bt_world_switch)
 	RET
 SYM_FUNC_END(hyvm_bt_world_switch)
 
-/*
- * hyvm_host_interrupt - run the host's handler of an interrupt or NMI
- * @handler:	%rdi, the entry of the host's IDT gate for the vector
- *
- * For an event the guest world took and passed on: the handler runs on an
- * interrupt frame built here as the CPU builds one, and its IRET comes
- * back after the call with IF still clear.
- */
-SYM_FUNC_START(hyvm_host_interrupt)
-	push	%rbp
-	mov	%rsp, %rbp
-	and	$-16, %rsp
-	push	$__KERNEL_DS
-	push	%rbp
-	pushf
-	push	$__KERNEL_CS
-	CALL_NOSPEC rdi
-	leave
-	RET
-SYM_FUNC_END(hyvm_host_interrupt)
-
 	.section .rodata, "a"
 	.balign 4096
 SYM_DATA_START(hyvm_bt_world_code)

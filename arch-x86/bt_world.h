@@ -111,7 +111,6 @@ extern const u8 hyvm_bt_world_stubs[], hyvm_bt_world_entry[];
 extern const u8 hyvm_bt_world_syscall[];
 
 void hyvm_bt_world_switch(u64 t_cr3, unsigned long entry_va);
-void hyvm_host_interrupt(unsigned long handler);
 #endif
 
 #endif

@@ -15,7 +15,7 @@
  * is 0x2 after it).  External-interrupt exiting
  * with acknowledge-on-exit hands a host interrupt that arrives in the
  * guest to the caller, which runs the host's handler for its vector
- * through hyvm_vmx_do_interrupt() (an NMI exits too, and goes the same
+ * through hyvm_host_interrupt() (an NMI exits too, and goes the same
  * way through the NMI gate).
  */
 #include <linux/linkage.h>
@@ -162,24 +162,3 @@ SYM_INNER_LABEL(hyvm_vmx_vmexit, SYM_L_GLOBAL)
 	RET
 SYM_FUNC_END(hyvm_vmx_vmenter)
 
-/*
- * hyvm_vmx_do_interrupt - run a host interrupt or NMI handler
- * @handler:	%rdi, the entry point of the host IDT gate for the vector
- *
- * The interrupt was acknowledged by the VM exit: the host's handler runs
- * as if the CPU had delivered it here, on an interrupt frame built on this
- * stack (aligned as the CPU aligns it), and its IRET comes back after the
- * call with IF still clear.
- */
-SYM_FUNC_START(hyvm_vmx_do_interrupt)
-	push	%rbp
-	mov	%rsp, %rbp
-	and	$-16, %rsp
-	push	$__KERNEL_DS
-	push	%rbp
-	pushf
-	push	$__KERNEL_CS
-	CALL_NOSPEC rdi
-	leave
-	RET
-SYM_FUNC_END(hyvm_vmx_do_interrupt)

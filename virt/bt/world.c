@@ -41,6 +41,7 @@
 #include <asm/tlbflush.h>
 #include <asm/trapnr.h>
 #include <asm/io.h>
+#include "../../arch-x86/host_interrupt.h"
 #include "world.h"
 #include "../shadow_host.h"
 

@@ -48,6 +48,7 @@
 #include <asm/tsc.h>
 #include <asm/vmx.h>
 #include "vmx.h"
+#include "../../arch-x86/host_interrupt.h"
 #include "../hw_enable.h"
 #include "../../arch-x86/cpu_probe.h"
 
@@ -1769,7 +1770,7 @@ static void vmx_host_interrupt(const struct vmx_host_state *h)
 	if (reason == EXIT_REASON_EXCEPTION_NMI && type != VMX_INTR_TYPE_NMI)
 		return;
 	gate = (const gate_desc *)h->idt.address + (info & INTR_INFO_VECTOR_MASK);
-	hyvm_vmx_do_interrupt(gate_offset(gate));
+	hyvm_host_interrupt(gate_offset(gate));
 }
 
 /* One guest entry.  Returns 0, or a negative errno when VMX is not ours. */

@@ -37,7 +37,6 @@ enum {
 /* arch-x86/vmx_vmenter.S */
 int hyvm_vmx_vmenter(struct hyvm_vmx_gprs *gprs, int resume);
 void hyvm_vmx_vmexit(void);
-void hyvm_vmx_do_interrupt(unsigned long handler);
 
 /* One entry of a VM-entry/VM-exit MSR area (SDM format). */
 struct hyvm_vmx_msr_entry {
