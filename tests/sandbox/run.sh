@@ -206,7 +206,13 @@ run_emulator() {
 if [ $host = qemu ]; then
 	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 	# -cpu max exposes svm and npt under TCG; -accel kvm does not work here.
-	qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1G
+	# One TCG thread for both CPUs (HYVM_QEMU_TCG_THREAD=multi for one per
+	# CPU): QEMU 7.2's multi-threaded TCG has data races between CPUs that
+	# wedge the emulated machine now and then (a lost update of CPU 0's
+	# GIF, Documentation/svm.rst; CPUs looping on the int3 of a text patch
+	# that a KVM VM's creation makes), which no code in the guest can avoid.
+	qemu=(qemu-system-x86_64 -accel "tcg,thread=${HYVM_QEMU_TCG_THREAD:-single}"
+		-cpu max -smp 2 -m 1G
 		-nographic -no-reboot -nic none -vga none
 		-kernel "$bzimage" -initrd "$initrd" -append "$cmdline")
 	if [ $shell = 1 ]; then

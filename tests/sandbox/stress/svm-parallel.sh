@@ -9,7 +9,9 @@
 #   tests/stage.sh test && cp -a build/stage-test /tmp/svmstage &&
 #   (cd /tmp/svmstage/plan && ls | grep -vxE '00-lib.sh|10-module.sh' | xargs rm) &&
 #   cp tests/sandbox/stress/svm-parallel.sh /tmp/svmstage/plan/35-svm-parallel.sh &&
-#   tests/sandbox/run.sh --host qemu --kernel test --stage /tmp/svmstage
+#   HYVM_QEMU_TCG_THREAD=multi tests/sandbox/run.sh --host qemu --kernel test --stage /tmp/svmstage
+# (the sandbox runs QEMU's TCG in one thread by default, where the race
+# cannot happen).
 # SVM_PAR_N, SVM_PAR_ROUNDS (6, 12), SVM_PAR_CPU (pin every guest to that
 # CPU) and SVM_PAR_LOAD (a pipe between two processes pinned to that CPU:
 # many FPU state restores there) come from the kernel command line, e.g.
