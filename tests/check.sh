@@ -72,7 +72,11 @@ fi
 # QEMU boots rather than after them.
 sandbox() {	# host kernel
 	local stage
-	if ! stage=$(tests/stage.sh "$2" 2>"$out/stage-$2.log"); then
+	# Staged once up front (below): a second build could clash with the
+	# run beside it.
+	if [ -f "build/stage-$2/.staged" ]; then
+		stage=$PWD/build/stage-$2
+	elif ! stage=$(tests/stage.sh "$2" 2>"$out/stage-$2.log"); then
 		echo "FAIL: $1-$2/stage (building the module for the $2 kernel failed)"
 		tail -30 "$out/stage-$2.log" >&2
 		return
@@ -90,8 +94,15 @@ if want qemu-test || want bochs-test; then
 		tail -30 "$out/kernel.log" >&2
 	fi
 fi
-# Stage both kernels' files first: the parallel runs below then only read.
-want qemu-stock && { tests/stage.sh stock >/dev/null 2>>"$out/stage-stock.log" || true; }
+# Stage both kernels' files first: the parallel runs below then only read
+# (two builds of the test stage at once, bochs and qemu-test, clash).
+rm -f build/stage-stock/.staged build/stage-test/.staged
+want qemu-stock && tests/stage.sh stock >/dev/null 2>>"$out/stage-stock.log" &&
+	touch build/stage-stock/.staged
+if want qemu-test || want bochs-test; then
+	tests/stage.sh test >/dev/null 2>>"$out/stage-test.log" &&
+		touch build/stage-test/.staged
+fi
 if want bochs-test; then
 	say "tier sandbox: bochs (VT-x) with the test kernel, in the background"
 	sandbox bochs test >"$out/bochs-test.txt" 2>&1 &
