@@ -37,3 +37,24 @@ guest_result() {
 		fail "guest-$eng/$name" "exit status $rc${why:+: $why}"
 	fi
 }
+
+# Shadow tables and pinned pages of every VM (both 0 when no VM has a
+# shadow MMU), as "tables N pinned N ".
+shadow_live() { cat /sys/kernel/debug/hyvm/shadow_live 2>/dev/null | tr '\n' ' '; }
+
+# check_shadow_fault_trace NAME ENGINE GUEST: the hyvm_shadow_fault
+# tracepoint reports a hidden fault while GUEST runs under ENGINE (with
+# the hardware engine's shadow paging selected by the caller).
+check_shadow_fault_trace() {
+	t=/sys/kernel/tracing
+	if [ ! -d $t/events/hyvm/hyvm_shadow_fault ]; then
+		fail "$1" "no $t/events/hyvm/hyvm_shadow_fault"
+		return
+	fi
+	echo 0 >$t/tracing_on; echo >$t/trace
+	echo 1 >$t/events/hyvm/hyvm_shadow_fault/enable && echo 1 >$t/tracing_on
+	vmtool run --engine "$2" --mem 64M "$3" >/dev/null 2>&1
+	echo 0 >$t/tracing_on; echo 0 >$t/events/hyvm/hyvm_shadow_fault/enable
+	grep -q 'hyvm_shadow_fault:.* hidden' $t/trace && pass "$1" ||
+		fail "$1" "$(grep hyvm_shadow $t/trace | head -2 | tr '\n' ' ')"
+}

@@ -142,7 +142,6 @@ done
 # ept=0: the guest on shadow page tables (virt/vmx/shadow.c on
 # virt/shadow_host.c), in the interpreter until it reaches long mode.
 p=/sys/module/hyvm/parameters/ept
-shadow_live() { cat /sys/kernel/debug/hyvm/shadow_live 2>/dev/null | tr '\n' ' '; }
 if [ -w $p ]; then
 	echo 0 >$p
 	# Real-mode smoke guests never leave the interpreter: the results
@@ -183,17 +182,7 @@ if [ -w $p ]; then
 	# The shadow fault tracepoint, from a multiboot guest: started in
 	# protected mode (the interpreter's), it switches to long mode, where
 	# the hardware runs it and faults on the shadow tables.
-	t=/sys/kernel/tracing
-	if [ -d $t/events/hyvm/hyvm_shadow_fault ]; then
-		echo 0 >$t/tracing_on; echo >$t/trace
-		echo 1 >$t/events/hyvm/hyvm_shadow_fault/enable && echo 1 >$t/tracing_on
-		vmtool run --engine vmx --mem 64M /hyvm/guests/multiboot.elf >/dev/null 2>&1
-		echo 0 >$t/tracing_on; echo 0 >$t/events/hyvm/hyvm_shadow_fault/enable
-		grep -q 'hyvm_shadow_fault:.* hidden' $t/trace && pass vmx-ept0-trace-shadow-fault ||
-			fail vmx-ept0-trace-shadow-fault "$(grep hyvm_shadow $t/trace | head -2 | tr '\n' ' ')"
-	else
-		fail vmx-ept0-trace-shadow-fault "no $t/events/hyvm/hyvm_shadow_fault"
-	fi
+	check_shadow_fault_trace vmx-ept0-trace-shadow-fault vmx /hyvm/guests/multiboot.elf
 	echo 1 >$p
 	s=$(shadow_live)
 	[ "$s" = "tables 0 pinned 0 " ] && pass vmx-ept0-no-shadow-table-or-pin-left ||

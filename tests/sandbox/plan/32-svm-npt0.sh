@@ -15,7 +15,6 @@ if [ ! -w $p ]; then
 fi
 dmesg_before=$(dmesg | grep -cE 'BUG|Oops|WARNING|general protection|hyvm.*leak')
 echo 0 >$p
-shadow_live() { cat /sys/kernel/debug/hyvm/shadow_live 2>/dev/null | tr '\n' ' '; }
 
 # Real-mode smoke guests run in the interpreter until (unless) they reach
 # long mode: the results must be those of npt=1.
@@ -82,17 +81,7 @@ echo "memtouch under cap 64: reclaims $rc, most pages $pg"
 echo "$cap_was" >$c
 
 # The shadow fault tracepoint.
-t=/sys/kernel/tracing
-if [ -d $t/events/hyvm/hyvm_shadow_fault ]; then
-	echo 0 >$t/tracing_on; echo >$t/trace
-	echo 1 >$t/events/hyvm/hyvm_shadow_fault/enable && echo 1 >$t/tracing_on
-	vmtool run --engine svm --mem 64M /hyvm/guests/isprime.elf >/dev/null 2>&1
-	echo 0 >$t/tracing_on; echo 0 >$t/events/hyvm/hyvm_shadow_fault/enable
-	grep -q 'hyvm_shadow_fault:.* hidden' $t/trace && pass svm-npt0-trace-shadow-fault ||
-		fail svm-npt0-trace-shadow-fault "$(grep hyvm_shadow $t/trace | head -2 | tr '\n' ' ')"
-else
-	fail svm-npt0-trace-shadow-fault "no $t/events/hyvm/hyvm_shadow_fault"
-fi
+check_shadow_fault_trace svm-npt0-trace-shadow-fault svm /hyvm/guests/isprime.elf
 echo 1 >$p
 
 l=$(live)
