@@ -23,10 +23,12 @@
 #include <linux/string.h>
 #include <linux/compiler.h>
 #include <linux/slab.h>
+#include <linux/mm.h>
 #include <linux/printk.h>
 
-#define hyvm_env_alloc(size)		kzalloc((size), GFP_KERNEL_ACCOUNT)
-#define hyvm_env_free(ptr)		kfree(ptr)
+/* Translation-cache tables can be megabytes: vmalloc when kmalloc cannot. */
+#define hyvm_env_alloc(size)		kvzalloc((size), GFP_KERNEL_ACCOUNT)
+#define hyvm_env_free(ptr)		kvfree(ptr)
 #define hyvm_env_log(fmt, ...)		pr_debug("hyvm: " fmt, ##__VA_ARGS__)
 
 #else /* host userspace: unit tests and fuzzers */

@@ -294,6 +294,25 @@ int hyvm_shost_set_fixed(struct hyvm_vm *vm, u32 first, u32 n,
 	return ret;
 }
 
+/**
+ * hyvm_shost_set_fixed_kernel - a fixed entry of kernel-view roots only
+ * @vm: the VM, after hyvm_shost_set_fixed()
+ * @slot: top-level slot inside the fixed range
+ * @spte: the entry
+ *
+ * Return: 0 or -EINVAL.
+ */
+int hyvm_shost_set_fixed_kernel(struct hyvm_vm *vm, u32 slot, u64 spte)
+{
+	struct hyvm_shost *s = vm->shost;
+	int ret;
+
+	mutex_lock(&s->lock);
+	ret = hyvm_shadow_set_fixed_kernel(&s->sh, slot, spte);
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
 void hyvm_shost_vcpu_destroy(struct hyvm_vcpu *vcpu,
 			     struct hyvm_shadow_vcpu *v)
 {

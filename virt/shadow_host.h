@@ -70,6 +70,7 @@ void hyvm_shost_vcpu_init_bt(struct hyvm_vcpu *vcpu,
 			     struct hyvm_shadow_vcpu *v);
 int hyvm_shost_set_fixed(struct hyvm_vm *vm, u32 first, u32 n,
 			 const u64 *sptes);
+int hyvm_shost_set_fixed_kernel(struct hyvm_vm *vm, u32 slot, u64 spte);
 int hyvm_shost_root_view(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v,
 			 const struct hyvm_paging_mode *m,
 			 enum hyvm_shadow_view view, u64 *root_hpa);

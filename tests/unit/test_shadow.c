@@ -1158,6 +1158,14 @@ static void test_fixed_entries(void **state)
 	assert_int_equal(uroot->spt[256], fixed[0]);
 	assert_int_equal(uroot->spt[257], fixed[1]);
 
+	/* a kernel-only entry: in kernel-view roots, never in user-view ones */
+	assert_int_equal(hyvm_shadow_set_fixed_kernel(w->vm, 258, 1), -EINVAL);
+	assert_int_equal(hyvm_shadow_set_fixed_kernel(w->vm, 257,
+						      0x79000 | PWU), 0);
+	assert_int_equal(kroot->spt[257], 0x79000 | PWU);
+	assert_int_equal(uroot->spt[257], 0);
+	assert_int_equal(uroot->spt[256], fixed[0]);
+
 	/* the guest maps the range: refused, from either view */
 	fake_set(&w->ref, 0x1000 + 256 * 8, PWU | 0x2000, 8);
 	fake_set(&w->ref, 0x4000 + 8, PWU | 0x9000, 8);
@@ -1185,8 +1193,9 @@ static void test_fixed_entries(void **state)
 	assert_int_equal(hyvm_shadow_root(&w->vcpu, HYVM_VIEW_KERNEL, &r), 0);
 	kroot = w->vcpu.cur[HYVM_VIEW_KERNEL].sp;
 	assert_int_equal(kroot->spt[256], fixed[0]);
-	assert_int_equal(kroot->spt[257], fixed[1]);
+	assert_int_equal(kroot->spt[257], 0x79000 | PWU);
 	assert_int_equal(uroot->spt[256], fixed[0]);
+	assert_int_equal(uroot->spt[257], 0);
 
 	/* the hw view (vmx/svm) has no VMM region */
 	w->vcpu.hw_view = true;

@@ -130,7 +130,21 @@ static void sp_install_fixed(struct hyvm_shadow_vm *vm, struct hyvm_sp *sp)
 
 	if (sp_has_fixed(vm, sp))
 		for (i = 0; i < vm->fixed_n; i++)
-			sp->spt[vm->fixed_first + i] = vm->fixed[i];
+			sp->spt[vm->fixed_first + i] =
+				sp->role.view == HYVM_VIEW_USER &&
+				(vm->fixed_kernel_only & BIT(i)) ? 0 : vm->fixed[i];
+}
+
+static void install_fixed_all(struct hyvm_shadow_vm *vm)
+{
+	u32 i;
+
+	for (i = 0; i < (1u << HYVM_SHADOW_HASH_BITS); i++) {
+		struct hyvm_sp *sp;
+
+		for (sp = vm->hash[i]; sp; sp = sp->hnext)
+			sp_install_fixed(vm, sp);
+	}
 }
 
 /**
@@ -156,14 +170,35 @@ int hyvm_shadow_set_fixed(struct hyvm_shadow_vm *vm, u32 first, u32 n,
 		return -EINVAL;
 	vm->fixed_first = first;
 	vm->fixed_n = n;
+	vm->fixed_kernel_only = 0;
 	for (i = 0; i < n; i++)
 		vm->fixed[i] = sptes[i];
-	for (i = 0; i < (1u << HYVM_SHADOW_HASH_BITS); i++) {
-		struct hyvm_sp *sp;
+	install_fixed_all(vm);
+	return 0;
+}
 
-		for (sp = vm->hash[i]; sp; sp = sp->hnext)
-			sp_install_fixed(vm, sp);
-	}
+/**
+ * hyvm_shadow_set_fixed_kernel - a fixed entry for kernel-view roots only
+ * @vm: the VM, after hyvm_shadow_set_fixed()
+ * @slot: a top-level slot inside the fixed range
+ * @spte: the entry; user-view roots hold 0 there
+ *
+ * bt maps what translated code (guest kernel code run at real CPL3) must
+ * reach with user permissions here: guest user code, which runs on the
+ * user view, must not reach it.
+ *
+ * Return: 0, or -EINVAL for a slot outside the fixed range.
+ */
+int hyvm_shadow_set_fixed_kernel(struct hyvm_shadow_vm *vm, u32 slot,
+				 u64 spte)
+{
+	u32 i = slot - vm->fixed_first;
+
+	if (i >= vm->fixed_n)
+		return -EINVAL;
+	vm->fixed[i] = spte;
+	vm->fixed_kernel_only |= BIT(i);
+	install_fixed_all(vm);
 	return 0;
 }
 

@@ -144,6 +144,8 @@ struct hyvm_shadow_vm {
 	 */
 	u32 fixed_first, fixed_n;
 	u64 fixed[HYVM_SHADOW_FIXED_MAX];
+	/* Fixed entries (bit i: fixed[i]) left out of user-view roots. */
+	u32 fixed_kernel_only;
 };
 
 struct hyvm_root_slot {
@@ -194,6 +196,8 @@ int hyvm_shadow_vm_init(struct hyvm_shadow_vm *vm,
 void hyvm_shadow_vm_destroy(struct hyvm_shadow_vm *vm);
 int hyvm_shadow_set_fixed(struct hyvm_shadow_vm *vm, u32 first, u32 n,
 			  const u64 *sptes);
+int hyvm_shadow_set_fixed_kernel(struct hyvm_shadow_vm *vm, u32 slot,
+				 u64 spte);
 
 void hyvm_shadow_vcpu_init(struct hyvm_shadow_vcpu *v, struct hyvm_shadow_vm *vm);
 void hyvm_shadow_vcpu_destroy(struct hyvm_shadow_vcpu *v);
