@@ -34,6 +34,9 @@
 #define BTW_SEL_KCODE		0x10
 #define BTW_SEL_TSS		0x40
 #define BTW_GDT_ENTRIES		512
+/* Translated guest kernel code runs at CPL3 on these (world.c). */
+#define BTW_SEL_TDATA		0x2b
+#define BTW_SEL_TCODE		0x33
 
 /* BTW_VECTOR of an exit through SYSCALL. */
 #define BTW_VEC_SYSCALL		256

@@ -28,9 +28,15 @@ module_param(bt_direct, bool, 0644);
 MODULE_PARM_DESC(bt_direct,
 		 "bt: run guest user code directly at CPL3 (new VMs)");
 
+static bool bt_translate = true;
+module_param(bt_translate, bool, 0644);
+MODULE_PARM_DESC(bt_translate,
+		 "bt: run guest kernel code translated, with bt_direct (new VMs)");
+
 struct hyvm_bt_vm {
-	bool direct;
+	bool direct, xlat;
 	struct bt_world_vm wv;
+	struct bt_xlat_vm xv;
 };
 
 static int bt_vm_init(struct hyvm_vm *vm)
@@ -52,10 +58,18 @@ static int bt_vm_init(struct hyvm_vm *vm)
 		ret = hyvm_bt_world_vm_init(vm, &b->wv);
 		if (ret)
 			goto err_shost;
+		b->xlat = READ_ONCE(bt_translate);
+		if (b->xlat) {
+			ret = hyvm_bt_xlat_vm_init(vm, &b->xv);
+			if (ret)
+				goto err_world;
+		}
 	}
 	vm->engine_priv = b;
 	return 0;
 
+err_world:
+	hyvm_bt_world_vm_destroy(&b->wv);
 err_shost:
 	hyvm_shost_destroy(vm);
 err_free:
@@ -71,6 +85,7 @@ static void bt_vm_destroy(struct hyvm_vm *vm)
 		return;
 	hyvm_shost_destroy(vm);
 	hyvm_bt_world_vm_destroy(&b->wv);
+	hyvm_bt_xlat_vm_destroy(&b->xv);
 	kfree(b);
 	vm->engine_priv = NULL;
 }
@@ -94,9 +109,25 @@ static int bt_vcpu_create(struct hyvm_vcpu *vcpu)
 			goto err_fpu;
 		hyvm_shost_vcpu_init_bt(vcpu, &bt->sh);
 	}
+	if (bt->direct && b->xlat) {
+		ret = -ENOMEM;
+		bt->xl = kvzalloc(sizeof(*bt->xl), GFP_KERNEL_ACCOUNT);
+		if (!bt->xl)
+			goto err_world;
+		bt->xv = &b->xv;
+		ret = hyvm_bt_xlat_vcpu_init(bt->xv, bt->xl, vcpu, &bt->emu.emu,
+					     bt->emu.maxphyaddr);
+		if (ret)
+			goto err_xl;
+	}
 	vcpu->engine_priv = bt;
 	return 0;
 
+err_xl:
+	kvfree(bt->xl);
+err_world:
+	hyvm_shost_vcpu_destroy(vcpu, &bt->sh);
+	hyvm_bt_world_vcpu_destroy(&b->wv, &bt->world);
 err_fpu:
 	fpu_free_guest_fpstate(&bt->fpu);
 err_free:
@@ -111,6 +142,10 @@ static void bt_vcpu_free(struct hyvm_vcpu *vcpu)
 
 	if (!bt)
 		return;
+	if (bt->xl) {
+		hyvm_bt_xlat_vcpu_destroy(bt->xv, bt->xl);
+		kvfree(bt->xl);
+	}
 	if (bt->direct) {
 		hyvm_shost_vcpu_destroy(vcpu, &bt->sh);
 		hyvm_bt_world_vcpu_destroy(&b->wv, &bt->world);
@@ -214,9 +249,37 @@ static int bt_world_exit(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
 	}
 }
 
+/* Guest user code, directly: 2 to go on, else as bt_run_world(). */
+static int bt_run_direct(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt)
+{
+	struct x86_emu *e = &bt->emu.emu;
+	struct hyvm_paging_mode m = {
+		.cr0 = e->cr0, .cr3 = e->cr3, .cr4 = e->cr4,
+		.efer = e->efer, .maxphyaddr = bt->emu.maxphyaddr,
+	};
+	struct bt_world_exit x;
+	u64 root;
+	int err;
+
+	err = hyvm_shost_root_view(vcpu, &bt->sh, &m, HYVM_VIEW_USER, &root);
+	if (err)
+		return bt_internal(vcpu, HYVM_INTERNAL_MEMORY, e->rip, -err);
+	preempt_disable();
+	/* The guest's FPU state goes back into the registers if it left. */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	hyvm_bt_world_enter(vcpu, &bt->world, e, root, &x);
+	preempt_enable();
+	bt->wstat.entries++;
+	return bt_world_exit(vcpu, bt, &x);
+}
+
 /*
- * Guest user code in the guest world until it needs the interpreter (1),
- * userspace (0) or a signal is pending (-EINTR).
+ * Guest code in the guest world (user code directly, kernel code
+ * translated) until it needs the interpreter (1), userspace (0) or a
+ * signal is pending (-EINTR).  A CCF suspended in the middle of a guest
+ * instruction is always resumed first: only then is the guest's state
+ * whole again.
  */
 static int bt_run_world(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt)
 {
@@ -226,43 +289,37 @@ static int bt_run_world(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt)
 
 	hyvm_emu_load(ctx);
 	for (;;) {
-		struct hyvm_paging_mode m = {
-			.cr0 = e->cr0, .cr3 = e->cr3, .cr4 = e->cr4,
-			.efer = e->efer, .maxphyaddr = ctx->maxphyaddr,
-		};
-		struct bt_world_exit x;
-		u64 root;
-		int err;
+		bool in_tc = bt->xl && bt->xl->in_tc;
 
-		if (signal_pending(current)) {
+		if (!in_tc && signal_pending(current)) {
 			vcpu->run->exit_reason = HYVM_EXIT_INTR;
 			vcpu->stat.signal_exits++;
 			ret = -EINTR;
 			break;
 		}
 		cond_resched();
-		if (!hyvm_bt_world_can_run(e))
-			break;
-		err = hyvm_shost_root_view(vcpu, &bt->sh, &m, HYVM_VIEW_USER,
-					   &root);
-		if (err) {
-			ret = bt_internal(vcpu, HYVM_INTERNAL_MEMORY, e->rip, -err);
-			break;
-		}
-		preempt_disable();
-		/* The guest's FPU state goes back into the registers if it left. */
-		if (test_thread_flag(TIF_NEED_FPU_LOAD))
-			switch_fpu_return();
-		hyvm_bt_world_enter(vcpu, &bt->world, e, root, &x);
-		preempt_enable();
-		bt->wstat.entries++;
-		ret = bt_world_exit(vcpu, bt, &x);
+		if (in_tc || (bt->xl && hyvm_bt_world_can_translate(e)))
+			ret = hyvm_bt_run_tc(vcpu, bt);
+		else if (hyvm_bt_world_can_run(e))
+			ret = bt_run_direct(vcpu, bt);
+		else
+			ret = 1;
 		if (ret != 2)
 			break;
-		ret = 1;
 	}
 	hyvm_emu_store(ctx);
 	return ret;
+}
+
+/* The interpreter's leave predicate: the guest world can run this. */
+static bool bt_world_can(const struct x86_emu *e)
+{
+	return hyvm_bt_world_can_run(e);
+}
+
+static bool bt_world_or_tc(const struct x86_emu *e)
+{
+	return hyvm_bt_world_can_run(e) || hyvm_bt_world_can_translate(e);
 }
 
 static int bt_vcpu_run(struct hyvm_vcpu *vcpu)
@@ -275,7 +332,7 @@ static int bt_vcpu_run(struct hyvm_vcpu *vcpu)
 	fpu_swap_kvm_fpstate(&bt->fpu, true);
 	for (;;) {
 		ret = hyvm_interp_run(vcpu, &bt->emu, &bt->stat,
-				      hyvm_bt_world_can_run);
+				      bt->xl ? bt_world_or_tc : bt_world_can);
 		if (ret != 1)
 			break;
 		ret = bt_run_world(vcpu, bt);
@@ -316,6 +373,8 @@ static void bt_vcpu_stats_show(struct hyvm_vcpu *vcpu, struct seq_file *m)
 	seq_printf(m, "bt_world_pf_hidden %llu\n", READ_ONCE(w->pf_hidden));
 	seq_printf(m, "bt_world_pf_guest %llu\n", READ_ONCE(w->pf_guest));
 	seq_printf(m, "bt_world_pf_emulate %llu\n", READ_ONCE(w->pf_emulate));
+	if (bt->xl)
+		hyvm_bt_xlat_stats_show(bt->xl, m);
 }
 
 const struct hyvm_engine_ops hyvm_bt_ops = {

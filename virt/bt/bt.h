@@ -7,6 +7,7 @@
 #include "../interp.h"
 #include "../shadow/shadow.h"
 #include "world.h"
+#include "xlat.h"
 
 /* Guest-world counters, shown in debugfs as bt_world_<name>. */
 struct hyvm_bt_world_stat {
@@ -31,6 +32,8 @@ struct hyvm_bt_world_stat {
  * @world: the vCPU's block of the VMM region (direct only)
  * @fpu: the guest's FPU state (direct only)
  * @wstat: guest-world counters
+ * @xv: the VM's translation-cache slot (translation on only)
+ * @xl: the vCPU's translator (translation on only)
  */
 struct hyvm_bt_vcpu {
 	struct hyvm_emu_ctx emu;
@@ -40,6 +43,10 @@ struct hyvm_bt_vcpu {
 	struct bt_world world;
 	struct fpu_guest fpu;
 	struct hyvm_bt_world_stat wstat;
+	struct bt_xlat_vm *xv;
+	struct bt_xlat *xl;
 };
+
+int hyvm_bt_run_tc(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt);
 
 #endif

@@ -411,6 +411,19 @@ static void emit_loop(struct xlate *x, const struct x86_insn *in, const u8 *b,
 	emit_exit_jmp(x, BT_EXIT_TRANSLATE, target);
 }
 
+/*
+ * A read of DS, ES, FS or GS (mov from a segment register, push fs/gs).
+ * Unprivileged on the CPU, but translated code runs with null data
+ * selectors and the guest's bases: the guest's own selectors live in the
+ * monitor's state, so reading them is a callout like reading CS or SS.
+ */
+static bool reads_data_sel(const struct x86_insn *in)
+{
+	if (in->map == X86_MAP_ONE)
+		return in->opcode == 0x8c;
+	return in->map == X86_MAP_0F && (in->opcode == 0xa0 || in->opcode == 0xa8);
+}
+
 /**
  * xlate_insn() - translate one decoded instruction
  * @x: the TU being built
@@ -476,6 +489,8 @@ static bool xlate_insn(struct xlate *x, const struct x86_insn *in, const u8 *b, 
 		}
 	}
 	if (in->flags & (X86_F_PRIV | X86_F_IOPL | X86_F_SENSITIVE | X86_F_SEGLOAD))
+		goto callout;
+	if (reads_data_sel(in))
 		goto callout;
 	if (in->flags & X86_F_RIPREL)
 		emit_riprel(x, in, b, rip);

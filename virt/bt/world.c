@@ -43,6 +43,7 @@
 #include <asm/io.h>
 #include "../../arch-x86/host_interrupt.h"
 #include "world.h"
+#include "bt_area.h"
 #include "../shadow_host.h"
 
 #define PTE_P		0x001ULL
@@ -395,14 +396,53 @@ bool hyvm_bt_world_can_run(const struct x86_emu *e)
 	       canonical48(e->seg[X86_SEG_GS].base);
 }
 
-/* The guest's selectors into the monitor's GDT, as their registers hold them. */
-static void load_guest_gdt(struct bt_world *w, const struct x86_emu *e)
+/**
+ * hyvm_bt_world_can_translate - may this guest state run translated?
+ * @e: the guest state
+ *
+ * 64-bit guest kernel code (CPL0) in long mode with 4-level paging, no
+ * TF (single steps are the interpreter's), no protection keys, canonical
+ * RIP and FS/GS bases.  IF, IOPL, NT and AC are virtual there, and so
+ * are the segment selectors (reading one is a callout).
+ */
+bool hyvm_bt_world_can_translate(const struct x86_emu *e)
+{
+	if (e->cpl != 0 || !(e->cr0 & X86E_CR0_PG) ||
+	    !(e->efer & X86E_EFER_LMA) || e->vm86 ||
+	    !(e->seg[X86_SEG_CS].attr & X86_SEG_ATTR_L) ||
+	    (e->cr4 & (X86_CR4_LA57 | X86_CR4_PKE)) ||
+	    (e->rflags & (X86_EFLAGS_TF | X86_EFLAGS_VM)))
+		return false;
+	return canonical48(e->rip) && canonical48(e->seg[X86_SEG_FS].base) &&
+	       canonical48(e->seg[X86_SEG_GS].base);
+}
+
+/*
+ * The guest's selectors into the monitor's GDT, as their registers hold
+ * them.  Translated guest kernel code (@xlat) runs at CPL3 on the
+ * monitor's own code and stack selectors with null data selectors and
+ * the guest's FS and GS bases: the guest reads its selectors only
+ * through callouts, so none of its descriptors is needed.
+ */
+static void load_guest_gdt(struct bt_world *w, const struct x86_emu *e,
+			   bool xlat)
 {
 	unsigned int i;
 
 	for (i = 0; i < 6; i++)
 		if (w->gdt_idx[i])
 			w->gdt[w->gdt_idx[i]] = 0;
+	if (xlat) {
+		memset(w->sel_in, 0, sizeof(w->sel_in));
+		memset(w->gdt_idx, 0, sizeof(w->gdt_idx));
+		w->gdt_idx[0] = BTW_SEL_TCODE >> 3;
+		w->gdt_idx[1] = BTW_SEL_TDATA >> 3;
+		/* 64-bit code and writable data, DPL 3, accessed. */
+		w->gdt[BTW_SEL_TCODE >> 3] = 0x00affb000000ffffULL;
+		w->gdt[BTW_SEL_TDATA >> 3] = 0x00cff3000000ffffULL;
+		bt_set_tss_desc(w);
+		return;
+	}
 	for (i = 0; i < 6; i++) {
 		const struct x86_segment *s = &e->seg[seg_order[i]];
 		u16 idx = s->sel >> 3;
@@ -526,20 +566,13 @@ static void save_host(struct bt_world *w, const struct x86_emu *e, u64 root)
 	}
 }
 
-/**
- * hyvm_bt_world_enter - run guest user code directly until it leaves
- * @vcpu: the vCPU, its FPU state loaded, preemption off
- * @w: its world
- * @e: the guest state (hyvm_bt_world_can_run() said yes); updated
- * @root: the shadow user-view root for the guest's CR3
- * @x: receives why the guest left
- *
- * A host interrupt, NMI or #MC taken in the guest world, or noted by the
- * monitor on the way, is handed to the host's handler before interrupts
- * are enabled again.
+/*
+ * The switch itself, with the data page filled: to the guest world and
+ * back, then the host's own handler for an interrupt, NMI or #MC taken
+ * there.  @x receives why the world was left.
  */
-void hyvm_bt_world_enter(struct hyvm_vcpu *vcpu, struct bt_world *w,
-			 struct x86_emu *e, u64 root,
+static void world_switch(struct hyvm_vcpu *vcpu, struct bt_world *w,
+			 const struct x86_emu *e, u64 root,
 			 struct bt_world_exit *x)
 {
 	struct bt_world_data *d = w->data;
@@ -549,23 +582,10 @@ void hyvm_bt_world_enter(struct hyvm_vcpu *vcpu, struct bt_world *w,
 	u64 msrs[5];
 	u64 vec;
 
-	memcpy(d->gpr, e->gpr, sizeof(d->gpr));
-	d->rip = e->rip;
-	d->rflags = (e->rflags & BT_USER_FLAGS) | X86_EFLAGS_IF |
-		    X86_EFLAGS_FIXED;
-	d->cs = e->seg[X86_SEG_CS].sel;
-	d->ss = e->seg[X86_SEG_SS].sel;
-	d->ds = e->seg[X86_SEG_DS].sel;
-	d->es = e->seg[X86_SEG_ES].sel;
-	d->fs = e->seg[X86_SEG_FS].sel;
-	d->gs = e->seg[X86_SEG_GS].sel;
-	d->fs_base = e->seg[X86_SEG_FS].base;
-	d->gs_base = e->seg[X86_SEG_GS].base;
 	d->vector = 0;
 	d->fault = 0;
 	d->nmi_pend = 0;
 	d->mc_pend = 0;
-	load_guest_gdt(w, e);
 
 	local_irq_save(flags);
 	hyvm_tlb_enter(vcpu);		/* every entry flushes anyway */
@@ -608,6 +628,50 @@ void hyvm_bt_world_enter(struct hyvm_vcpu *vcpu, struct bt_world *w,
 	x->vector = vec;
 	x->error = d->error;
 	x->cr2 = d->cr2;
+}
+
+static void load_data_segs(struct bt_world *w, const struct x86_emu *e)
+{
+	struct bt_world_data *d = w->data;
+
+	d->ds = e->seg[X86_SEG_DS].sel;
+	d->es = e->seg[X86_SEG_ES].sel;
+	d->fs = e->seg[X86_SEG_FS].sel;
+	d->gs = e->seg[X86_SEG_GS].sel;
+	d->fs_base = e->seg[X86_SEG_FS].base;
+	d->gs_base = e->seg[X86_SEG_GS].base;
+}
+
+/**
+ * hyvm_bt_world_enter - run guest user code directly until it leaves
+ * @vcpu: the vCPU, its FPU state loaded, preemption off
+ * @w: its world
+ * @e: the guest state (hyvm_bt_world_can_run() said yes); updated
+ * @root: the shadow user-view root for the guest's CR3
+ * @x: receives why the guest left
+ *
+ * A host interrupt, NMI or #MC taken in the guest world, or noted by the
+ * monitor on the way, is handed to the host's handler before interrupts
+ * are enabled again.
+ */
+void hyvm_bt_world_enter(struct hyvm_vcpu *vcpu, struct bt_world *w,
+			 struct x86_emu *e, u64 root,
+			 struct bt_world_exit *x)
+{
+	struct bt_world_data *d = w->data;
+
+	memcpy(d->gpr, e->gpr, sizeof(d->gpr));
+	d->rip = e->rip;
+	d->rflags = (e->rflags & BT_USER_FLAGS) | X86_EFLAGS_IF |
+		    X86_EFLAGS_FIXED;
+	d->cs = e->seg[X86_SEG_CS].sel;
+	d->ss = e->seg[X86_SEG_SS].sel;
+	load_data_segs(w, e);
+	load_guest_gdt(w, e, false);
+
+	world_switch(vcpu, w, e, root, x);
+	if (x->reason == BT_WX_MONITOR_FAULT)
+		return;
 
 	memcpy(e->gpr, d->gpr, sizeof(e->gpr));
 	e->rip = d->rip;
@@ -619,4 +683,49 @@ void hyvm_bt_world_enter(struct hyvm_vcpu *vcpu, struct bt_world *w,
 	sync_seg(w, e, 5, (u16)d->gs);
 	e->seg[X86_SEG_FS].base = d->fs_base;
 	e->seg[X86_SEG_GS].base = d->gs_base;
+}
+
+/**
+ * hyvm_bt_world_enter_tc - run translated guest kernel code until it leaves
+ * @vcpu: the vCPU, its FPU state loaded, preemption off
+ * @w: its world
+ * @e: the guest's segment state (hyvm_bt_world_can_translate() said
+ *	yes); its FS and GS bases are updated
+ * @root: the shadow kernel-view root for the guest's CR3
+ * @r: the real registers to enter with: the guest's general registers
+ *	(or what a CCF holds in them), a TC address and the real RFLAGS
+ *	(bt_area_set_rflags()); on return, the same at the exit
+ * @exit_stub: where CCFs leave the cache: its #UD is a CCF exit
+ * @x: receives why the world was left (%BT_WX_CCF for a CCF exit)
+ */
+void hyvm_bt_world_enter_tc(struct hyvm_vcpu *vcpu, struct bt_world *w,
+			    struct x86_emu *e, u64 root,
+			    struct bt_world_regs *r, u64 exit_stub,
+			    struct bt_world_exit *x)
+{
+	struct bt_world_data *d = w->data;
+
+	memcpy(d->gpr, r->gpr, sizeof(d->gpr));
+	d->rip = r->rip;
+	/* IF on, IOPL 0, no TF, NT or AC: only arithmetic flags and DF. */
+	d->rflags = (r->rflags & BT_FL_HW) | X86_EFLAGS_IF | X86_EFLAGS_FIXED;
+	d->cs = BTW_SEL_TCODE;
+	d->ss = BTW_SEL_TDATA;
+	d->ds = d->es = d->fs = d->gs = 0;
+	d->fs_base = e->seg[X86_SEG_FS].base;
+	d->gs_base = e->seg[X86_SEG_GS].base;
+	load_guest_gdt(w, e, true);
+
+	world_switch(vcpu, w, e, root, x);
+	if (x->reason == BT_WX_MONITOR_FAULT)
+		return;
+
+	memcpy(r->gpr, d->gpr, sizeof(r->gpr));
+	r->rip = d->rip;
+	r->rflags = d->rflags;
+	e->seg[X86_SEG_FS].base = d->fs_base;
+	e->seg[X86_SEG_GS].base = d->gs_base;
+	if (x->reason == BT_WX_EXCEPTION && x->vector == X86_TRAP_UD &&
+	    r->rip == exit_stub)
+		x->reason = BT_WX_CCF;
 }

@@ -21,6 +21,7 @@ enum bt_world_reason {
 	BT_WX_INTERRUPT,	/* host interrupt, NMI or #MC: given to the host */
 	BT_WX_SYSCALL,
 	BT_WX_MONITOR_FAULT,	/* the monitor itself faulted: a bug */
+	BT_WX_CCF,		/* a CCF left the translation cache */
 	BT_WX_NR,
 };
 
@@ -36,6 +37,17 @@ struct bt_world_exit {
 	u8 vector;
 	u32 error;
 	u64 cr2;
+};
+
+/**
+ * struct bt_world_regs - the real registers of translated code
+ * @gpr: general registers, x86 numbering
+ * @rip: a TC address
+ * @rflags: the real RFLAGS (arithmetic flags and DF are the guest's)
+ */
+struct bt_world_regs {
+	u64 gpr[16];
+	u64 rip, rflags;
 };
 
 /* Per VM: the tables of the VMM region. */
@@ -54,7 +66,7 @@ struct bt_world {
 	u64 vmm_pml4e;
 	struct bt_world_data *data;
 	u64 *gdt;
-	u16 gdt_idx[6];
+	u16 gdt_idx[6];	/* CS, SS, DS, ES, FS, GS */
 	u16 sel_in[6];
 	u32 id;
 };
@@ -68,6 +80,11 @@ bool hyvm_bt_world_can_run(const struct x86_emu *e);
 void hyvm_bt_world_enter(struct hyvm_vcpu *vcpu, struct bt_world *w,
 			 struct x86_emu *e, u64 root,
 			 struct bt_world_exit *x);
+void hyvm_bt_world_enter_tc(struct hyvm_vcpu *vcpu, struct bt_world *w,
+			    struct x86_emu *e, u64 root,
+			    struct bt_world_regs *r, u64 exit_stub,
+			    struct bt_world_exit *x);
+bool hyvm_bt_world_can_translate(const struct x86_emu *e);
 const char *hyvm_bt_world_unavailable(void);
 
 #endif
