@@ -332,8 +332,9 @@ HYVM_EXPORT_FOR_TESTS(hyvm_shost_vcpu_destroy);
  * hyvm_shost_root_view - a shadow root for the guest's current paging state
  * @vcpu: the vCPU
  * @v: its shadow state
- * @m: the guest's CR0, CR3, CR4 and EFER as the guest sees them, and the
- *	physical-address width it is told (the rest is unused)
+ * @m: the guest's CR0, CR3, CR4 and EFER as the guest sees them, the
+ *	physical-address width it is told, and EFLAGS.AC (bt's kernel view
+ *	enforces SMAP itself; 0 elsewhere)
  * @view: which root: %HYVM_VIEW_HW for vmx/svm, kernel or user for bt
  * @root_hpa: receives the root to load into the real CR3
  *
@@ -353,7 +354,8 @@ int hyvm_shost_root_view(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v,
 
 	mutex_lock(&s->lock);
 	if (m->cr0 != v->mode.cr0 || m->cr4 != v->mode.cr4 ||
-	    m->efer != v->mode.efer || m->maxphyaddr != v->mode.maxphyaddr) {
+	    m->efer != v->mode.efer || m->maxphyaddr != v->mode.maxphyaddr ||
+	    m->ac != v->mode.ac) {
 		struct hyvm_paging_mode n = *m;
 
 		/* CR3 goes through hyvm_shadow_write_cr3() below. */
@@ -367,6 +369,21 @@ int hyvm_shost_root_view(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v,
 	shost_commit(s);
 	mutex_unlock(&s->lock);
 	return ret;
+}
+
+/**
+ * hyvm_shost_pt_changes - a count that moves when guest page tables may
+ *	have changed in a way the shadow saw (traced writes, INVLPG)
+ * @vm: the VM
+ *
+ * Read without the lock: callers compare it with an earlier value.
+ */
+u64 hyvm_shost_pt_changes(struct hyvm_vm *vm)
+{
+	struct hyvm_shost *s = vm->shost;
+
+	return READ_ONCE(s->sh.stats.traced_writes) +
+	       READ_ONCE(s->sh.stats.invlpgs);
 }
 
 /* The hardware view's root (vmx/svm), see hyvm_shost_root_view(). */

@@ -85,6 +85,7 @@ void hyvm_shost_invlpg(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v,
 		       u64 gva);
 int hyvm_shost_write(struct hyvm_vm *vm, u64 gpa, const void *buf,
 		     unsigned int len);
+u64 hyvm_shost_pt_changes(struct hyvm_vm *vm);
 void hyvm_shost_slot_removed(struct hyvm_vm *vm, u64 base_gfn, u64 npages);
 bool hyvm_shost_hw_can_run(const struct x86_emu *e);
 int hyvm_shost_hw_root(struct hyvm_vcpu *vcpu, struct hyvm_shost_vcpu *sh,

@@ -78,6 +78,7 @@ struct bt_xlat_stat {
  * @nr_code: entries in @code
  * @seen_gen: the shadow's page-table change count @code was checked at
  * @seen_cr3: the guest CR3 @code was checked with
+ * @seen_cr0: CR0, @seen_cr4: CR4, @seen_efer: EFER, the same
  * @stat: counters
  */
 struct bt_xlat {
@@ -93,7 +94,7 @@ struct bt_xlat {
 	u8 maxphyaddr;
 	struct bt_code_page code[BT_XLAT_MAX_CODE];
 	u32 nr_code;
-	u64 seen_gen, seen_cr3;
+	u64 seen_gen, seen_cr3, seen_cr0, seen_cr4, seen_efer;
 	struct bt_xlat_stat stat;
 };
 

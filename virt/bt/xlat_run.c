@@ -54,16 +54,28 @@ static int xr_prepare(struct hyvm_bt_vcpu *bt, struct bt_xlat *xl,
 		      struct x86_emu *e)
 {
 	struct bt_tu *tu;
+	u64 gen;
 	int ret;
 
 	if (xl->flush_pending)
 		hyvm_bt_xlat_flush(xl);
-	if (xl->reval || e->cr3 != xl->seen_cr3) {
+	/*
+	 * What a TU was translated under: the code's mapping and the
+	 * paging controls that decide whether it may be fetched (NX, SMEP).
+	 */
+	gen = hyvm_shost_pt_changes(xl->vcpu->vm);
+	if (xl->reval || e->cr3 != xl->seen_cr3 || e->cr0 != xl->seen_cr0 ||
+	    e->cr4 != xl->seen_cr4 || e->efer != xl->seen_efer ||
+	    gen != xl->seen_gen) {
 		ret = hyvm_bt_xlat_revalidate(xl);
 		if (ret)
 			return ret;
 		xl->reval = false;
 		xl->seen_cr3 = e->cr3;
+		xl->seen_cr0 = e->cr0;
+		xl->seen_cr4 = e->cr4;
+		xl->seen_efer = e->efer;
+		xl->seen_gen = gen;
 	}
 	if (xl->in_tc)
 		return 0;
