@@ -165,6 +165,110 @@ TRACE_EVENT(hyvm_shadow_write,
 		  __entry->zapped)
 );
 
+/* bt: a TU translated into the vCPU's translation cache. */
+TRACE_EVENT(hyvm_bt_translate,
+	TP_PROTO(u32 vm_id, u32 vcpu_id, u64 rip, u64 tc, u32 ninsns,
+		 u32 glen, u32 ccf_len),
+	TP_ARGS(vm_id, vcpu_id, rip, tc, ninsns, glen, ccf_len),
+	TP_STRUCT__entry(
+		__field(u32, vm_id)
+		__field(u32, vcpu_id)
+		__field(u64, rip)
+		__field(u64, tc)
+		__field(u32, ninsns)
+		__field(u32, glen)
+		__field(u32, ccf_len)
+	),
+	TP_fast_assign(
+		__entry->vm_id = vm_id;
+		__entry->vcpu_id = vcpu_id;
+		__entry->rip = rip;
+		__entry->tc = tc;
+		__entry->ninsns = ninsns;
+		__entry->glen = glen;
+		__entry->ccf_len = ccf_len;
+	),
+	TP_printk("vm %u vcpu %u rip 0x%llx tc 0x%llx insns %u bytes %u ccf %u",
+		  __entry->vm_id, __entry->vcpu_id, __entry->rip, __entry->tc,
+		  __entry->ninsns, __entry->glen, __entry->ccf_len)
+);
+
+/* bt: translations of a guest page dropped (code written, or remapped). */
+TRACE_EVENT(hyvm_bt_invalidate,
+	TP_PROTO(u32 vm_id, u32 vcpu_id, u64 page, u64 gfn, u32 tus,
+		 bool written),
+	TP_ARGS(vm_id, vcpu_id, page, gfn, tus, written),
+	TP_STRUCT__entry(
+		__field(u32, vm_id)
+		__field(u32, vcpu_id)
+		__field(u64, page)
+		__field(u64, gfn)
+		__field(u32, tus)
+		__field(bool, written)
+	),
+	TP_fast_assign(
+		__entry->vm_id = vm_id;
+		__entry->vcpu_id = vcpu_id;
+		__entry->page = page;
+		__entry->gfn = gfn;
+		__entry->tus = tus;
+		__entry->written = written;
+	),
+	TP_printk("vm %u vcpu %u page 0x%llx gfn 0x%llx tus %u %s",
+		  __entry->vm_id, __entry->vcpu_id, __entry->page, __entry->gfn,
+		  __entry->tus, __entry->written ? "written" : "remapped")
+);
+
+/* bt: the guest world was left (direct user code or translated code). */
+TRACE_EVENT(hyvm_bt_world_exit,
+	TP_PROTO(u32 vm_id, u32 vcpu_id, bool tc, u32 reason, u32 vector,
+		 u64 rip),
+	TP_ARGS(vm_id, vcpu_id, tc, reason, vector, rip),
+	TP_STRUCT__entry(
+		__field(u32, vm_id)
+		__field(u32, vcpu_id)
+		__field(bool, tc)
+		__field(u32, reason)
+		__field(u32, vector)
+		__field(u64, rip)
+	),
+	TP_fast_assign(
+		__entry->vm_id = vm_id;
+		__entry->vcpu_id = vcpu_id;
+		__entry->tc = tc;
+		__entry->reason = reason;
+		__entry->vector = vector;
+		__entry->rip = rip;
+	),
+	TP_printk("vm %u vcpu %u %s reason %u vector %u rip 0x%llx",
+		  __entry->vm_id, __entry->vcpu_id,
+		  __entry->tc ? "translated" : "direct", __entry->reason,
+		  __entry->vector, __entry->rip)
+);
+
+/* bt: an instruction's translation changed (adaptive translation). */
+TRACE_EVENT(hyvm_bt_adapt,
+	TP_PROTO(u32 vm_id, u32 vcpu_id, u64 rip, u32 faults, bool to_callout),
+	TP_ARGS(vm_id, vcpu_id, rip, faults, to_callout),
+	TP_STRUCT__entry(
+		__field(u32, vm_id)
+		__field(u32, vcpu_id)
+		__field(u64, rip)
+		__field(u32, faults)
+		__field(bool, to_callout)
+	),
+	TP_fast_assign(
+		__entry->vm_id = vm_id;
+		__entry->vcpu_id = vcpu_id;
+		__entry->rip = rip;
+		__entry->faults = faults;
+		__entry->to_callout = to_callout;
+	),
+	TP_printk("vm %u vcpu %u rip 0x%llx faults %u %s",
+		  __entry->vm_id, __entry->vcpu_id, __entry->rip,
+		  __entry->faults, __entry->to_callout ? "callout" : "ident")
+);
+
 #endif /* HYVM_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

@@ -735,6 +735,47 @@ static void see_riprel(const struct x86_insn *in, const u8 *b, u64 exec, void *a
 		memcpy(&r->movabs[r->n_movabs++], b + in->imm_offset, 8);
 }
 
+static u64 forced_rip;
+
+static bool callout_forced(void *opaque, u64 rip)
+{
+	return rip == forced_rip;
+}
+
+/*
+ * Adaptive translation: an instruction the monitor names becomes a
+ * callout although it could be copied, and the TU ends there; a
+ * retranslation after bt_tc_invalidate_tu() picks the change up.
+ */
+static void test_shape_forced_callout(void **state)
+{
+	static const u8 code[] = {
+		0x48, 0x01, 0xd8,			/* add %rbx,%rax */
+		0x48, 0x89, 0x07,			/* mov %rax,(%rdi) */
+		0x48, 0xff, 0xc0,			/* inc %rax */
+		0xf4,					/* hlt */
+	};
+	struct bt_tu *tu = xlate_at(NEAR_BASE, code, sizeof(code));
+
+	assert_non_null(tu);
+	assert_int_equal(tu->ninsns, 4);
+	assert_null(find_exit(tu, BT_EXIT_CALLOUT, NEAR_BASE + 3));
+	forced_rip = NEAR_BASE + 3;
+	tc.cfg.callout_at = callout_forced;
+	/* still the old one until it is invalidated */
+	assert_ptr_equal(bt_tc_get(&tc, NEAR_BASE), tu);
+	bt_tc_invalidate_tu(&tc, tu);
+	assert_null(bt_tc_lookup(&tc, NEAR_BASE));
+	tu = bt_tc_get(&tc, NEAR_BASE);
+	tc.cfg.callout_at = NULL;
+	assert_non_null(tu);
+	assert_int_equal(tu->ninsns, 2);
+	assert_int_equal(tu->glen, 6);
+	assert_memory_equal(ccf(tu), code, 3);
+	assert_non_null(find_exit(tu, BT_EXIT_CALLOUT, NEAR_BASE + 3));
+	assert_int_equal(tu->nr_exits, 1);
+}
+
 static void test_shape_riprel_near(void **state)
 {
 	static const u8 code[] = {
@@ -1818,6 +1859,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shape_ident),
+		cmocka_unit_test(test_shape_forced_callout),
 		cmocka_unit_test(test_shape_riprel_near),
 		cmocka_unit_test(test_shape_riprel_far),
 		cmocka_unit_test(test_shape_riprel_far_vex),

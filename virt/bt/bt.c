@@ -21,6 +21,7 @@
 #include "bt.h"
 #include "../exit.h"
 #include "../shadow_host.h"
+#include "../hyvm_trace.h"
 #include "../../arch-x86/cpu_probe.h"
 
 static bool bt_direct = true;
@@ -271,6 +272,8 @@ static int bt_run_direct(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt)
 	hyvm_bt_world_enter(vcpu, &bt->world, e, root, &x);
 	preempt_enable();
 	bt->wstat.entries++;
+	trace_hyvm_bt_world_exit(vcpu->vm->id, vcpu->id, false, x.reason,
+				 x.vector, e->rip);
 	return bt_world_exit(vcpu, bt, &x);
 }
 

@@ -335,6 +335,20 @@ unsigned int bt_tc_invalidate_page(struct bt_tc *tc, u64 page)
 }
 
 /**
+ * bt_tc_invalidate_tu() - forget one TU
+ * @tc: the cache
+ * @tu: a TU of the cache; nothing happens if it is invalid already
+ *
+ * As bt_tc_invalidate_page() does for each TU of a page: the next
+ * execution of its guest code comes back to the monitor.
+ */
+void bt_tc_invalidate_tu(struct bt_tc *tc, struct bt_tu *tu)
+{
+	if (tu->valid)
+		tu_invalidate(tc, tu);
+}
+
+/**
  * bt_tc_exit_decode() - read and check the exit a CCF left in the area
  * @tc: the cache
  * @area: the vCPU's area, as the monitor maps it

@@ -33,6 +33,9 @@
  *	many of the @n bytes it could read (it stops at the first it cannot)
  * @opaque: for @fetch
  * @amd: the host is AMD (decode as it executes)
+ * @callout_at: optional: true for a guest RIP whose instruction must be a
+ *	callout even though it could be copied (adaptive translation: an
+ *	instruction that keeps writing traced memory)
  *
  * @area_exec, @ht_exec and @exit_stub must be within +-2 GiB of every
  * byte of the cache: CCFs reach them RIP-relative.
@@ -49,6 +52,7 @@ struct bt_tc_config {
 	unsigned int (*fetch)(void *opaque, u64 rip, u8 *buf, unsigned int n);
 	void *opaque;
 	bool amd;
+	bool (*callout_at)(void *opaque, u64 rip);
 };
 
 /**
@@ -223,6 +227,7 @@ struct bt_tu *bt_tc_lookup(struct bt_tc *tc, u64 rip);
 void bt_tc_ht_insert(struct bt_tc *tc, struct bt_tu *tu);
 int bt_tc_chain(struct bt_tc *tc, u32 exit_id, struct bt_tu *to);
 unsigned int bt_tc_invalidate_page(struct bt_tc *tc, u64 page);
+void bt_tc_invalidate_tu(struct bt_tc *tc, struct bt_tu *tu);
 int bt_tc_exit_decode(struct bt_tc *tc, const struct bt_vcpu_area *area,
 		      struct bt_exit *out);
 bool bt_tc_map_addr(struct bt_tc *tc, u64 tc_addr, struct bt_precise *p);

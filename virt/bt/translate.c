@@ -492,6 +492,8 @@ static bool xlate_insn(struct xlate *x, const struct x86_insn *in, const u8 *b, 
 		goto callout;
 	if (reads_data_sel(in))
 		goto callout;
+	if (x->tc->cfg.callout_at && x->tc->cfg.callout_at(x->tc->cfg.opaque, rip))
+		goto callout;
 	if (in->flags & X86_F_RIPREL)
 		emit_riprel(x, in, b, rip);
 	else

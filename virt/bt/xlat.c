@@ -31,6 +31,7 @@
 #include "../gmem.h"
 #include "../shadow_host.h"
 #include "../shadow/walk.h"
+#include "../hyvm_trace.h"
 
 /* XXX until the shadow protects code frames */
 #define hyvm_shost_protect_code(vm, gfn) 0
@@ -131,10 +132,34 @@ static int note_code(struct bt_xlat *xl, u64 lpage, u64 gfn)
 	return protect(xl, gfn);
 }
 
-static void drop_code(struct bt_xlat *xl, u32 i)
+static void drop_code(struct bt_xlat *xl, u32 i, bool written)
 {
-	bt_tc_invalidate_page(&xl->tc, xl->code[i].lpage);
+	unsigned int n = bt_tc_invalidate_page(&xl->tc, xl->code[i].lpage);
+
+	trace_hyvm_bt_invalidate(xl->vcpu->vm->id, xl->vcpu->id,
+				 xl->code[i].lpage, xl->code[i].gfn, n, written);
 	xl->code[i] = xl->code[--xl->nr_code];
+}
+
+/**
+ * hyvm_bt_xlat_get - the TU at a guest RIP, translated now if need be
+ * @xl: the vCPU's translator, under the xlat lock
+ * @rip: guest RIP
+ *
+ * Return: the TU, or NULL when even an empty cache cannot hold it.
+ */
+struct bt_tu *hyvm_bt_xlat_get(struct bt_xlat *xl, u64 rip)
+{
+	struct bt_tu *tu = bt_tc_lookup(&xl->tc, rip);
+
+	if (tu)
+		return tu;
+	tu = bt_translate(&xl->tc, rip);
+	if (tu)
+		trace_hyvm_bt_translate(xl->vcpu->vm->id, xl->vcpu->id, rip,
+					bt_tu_exec(&xl->tc, tu), tu->ninsns,
+					tu->glen, tu->tc_len);
+	return tu;
 }
 
 static int gm_read(void *opaque, u64 gpa, void *buf, unsigned int len)
@@ -196,7 +221,7 @@ int hyvm_bt_xlat_revalidate(struct bt_xlat *xl)
 		if (hyvm_walk(&mem, &m, c->lpage, HYVM_ACC_FETCH, &w) !=
 		    HYVM_WALK_OK || (w.gpa >> PAGE_SHIFT) != c->gfn) {
 			xl->stat.stale_pages++;
-			drop_code(xl, i);
+			drop_code(xl, i, false);
 			continue;
 		}
 		ret = protect_path(xl, &w);
@@ -225,7 +250,7 @@ void hyvm_bt_xlat_code_written(struct bt_xlat *xl, u64 gfn)
 	while (i < xl->nr_code) {
 		if (xl->code[i].gfn == gfn) {
 			xl->stat.code_writes++;
-			drop_code(xl, i);
+			drop_code(xl, i, true);
 			continue;
 		}
 		i++;
@@ -341,6 +366,7 @@ int hyvm_bt_xlat_vcpu_init(struct bt_xlat_vm *xv, struct bt_xlat *xl,
 	cfg.max_tus = BT_XLAT_MAX_TUS;
 	cfg.fetch = xlat_fetch;
 	cfg.opaque = xl;
+	cfg.callout_at = hyvm_bt_xlat_callout_at;
 	cfg.amd = boot_cpu_data.x86_vendor == X86_VENDOR_AMD ||
 		  boot_cpu_data.x86_vendor == X86_VENDOR_HYGON;
 	ret = bt_tc_init(&xl->tc, &cfg);
@@ -435,4 +461,8 @@ void hyvm_bt_xlat_stats_show(struct bt_xlat *xl, struct seq_file *m)
 	seq_printf(m, "bt_tc_stale_pages %llu\n", READ_ONCE(x->stale_pages));
 	seq_printf(m, "bt_tc_code_writes %llu\n", READ_ONCE(x->code_writes));
 	seq_printf(m, "bt_tc_code_pages %u\n", READ_ONCE(xl->nr_code));
+	seq_printf(m, "bt_tc_trace_faults %llu\n", READ_ONCE(x->trace_faults));
+	seq_printf(m, "bt_tc_adaptations %llu\n", READ_ONCE(x->adaptations));
+	seq_printf(m, "bt_tc_unadaptations %llu\n",
+		   READ_ONCE(x->unadaptations));
 }

@@ -36,6 +36,25 @@ struct bt_xlat_vm {
 	struct mutex lock;
 };
 
+/*
+ * Adaptive translation: instructions that keep writing traced memory
+ * (guest page tables) become callouts; see xlat.c.
+ */
+#define BT_ADAPT_SLOTS		64
+
+/**
+ * struct bt_adapt - one instruction adaptive translation watches
+ * @rip: its guest RIP (0: a free slot)
+ * @faults: trace faults it took in translated code
+ * @innocent: callouts in a row that wrote no traced memory
+ * @adapted: it is translated as a callout
+ */
+struct bt_adapt {
+	u64 rip;
+	u32 faults, innocent;
+	bool adapted;
+};
+
 /* A guest page translations were made from: its linear page and frame. */
 struct bt_code_page {
 	u64 lpage, gfn;
@@ -55,6 +74,10 @@ struct bt_code_page {
  *	change
  * @stale_pages: code pages found mapped elsewhere and invalidated
  * @code_writes: writes to translated code (pages invalidated)
+ * @trace_faults: writes of translated code to traced memory (a #PF the
+ *	interpreter finishes)
+ * @adaptations: instructions retranslated as callouts
+ * @unadaptations: adapted instructions found innocent, copied again
  */
 struct bt_xlat_stat {
 	u64 entries;
@@ -63,6 +86,7 @@ struct bt_xlat_stat {
 	u64 pf_hidden, pf_guest, pf_emulate;
 	u64 interrupts, resumes;
 	u64 revalidations, stale_pages, code_writes;
+	u64 trace_faults, adaptations, unadaptations;
 };
 
 /**
@@ -79,6 +103,10 @@ struct bt_xlat_stat {
  * @seen_gen: the shadow's page-table change count @code was checked at
  * @seen_cr3: the guest CR3 @code was checked with
  * @seen_cr0: CR0, @seen_cr4: CR4, @seen_efer: EFER, the same
+ * @adapt: instructions adaptive translation watches, by RIP hash
+ * @callout_watch: the adapted instruction of the last callout, whose
+ *	innocence is judged at the next entry
+ * @callout_gen: hyvm_shost_pt_changes() before that callout
  * @stat: counters
  */
 struct bt_xlat {
@@ -95,6 +123,9 @@ struct bt_xlat {
 	struct bt_code_page code[BT_XLAT_MAX_CODE];
 	u32 nr_code;
 	u64 seen_gen, seen_cr3, seen_cr0, seen_cr4, seen_efer;
+	struct bt_adapt adapt[BT_ADAPT_SLOTS];
+	struct bt_adapt *callout_watch;
+	u64 callout_gen;
 	struct bt_xlat_stat stat;
 };
 
@@ -107,6 +138,11 @@ void hyvm_bt_xlat_vcpu_destroy(struct bt_xlat_vm *xv, struct bt_xlat *xl);
 int hyvm_bt_xlat_revalidate(struct bt_xlat *xl);
 void hyvm_bt_xlat_code_written(struct bt_xlat *xl, u64 gfn);
 void hyvm_bt_xlat_flush(struct bt_xlat *xl);
+struct bt_tu *hyvm_bt_xlat_get(struct bt_xlat *xl, u64 rip);
+bool hyvm_bt_xlat_callout_at(void *opaque, u64 rip);
+void hyvm_bt_xlat_trace_fault(struct bt_xlat *xl, u64 rip, struct bt_tu *tu);
+void hyvm_bt_xlat_callout(struct bt_xlat *xl, u64 rip);
+void hyvm_bt_xlat_judge(struct bt_xlat *xl);
 void hyvm_bt_xlat_stats_show(struct bt_xlat *xl, struct seq_file *m);
 
 static inline u64 bt_xlat_exit_stub(const struct bt_xlat *xl)

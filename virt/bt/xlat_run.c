@@ -17,6 +17,7 @@
 #include "translate.h"
 #include "../exit.h"
 #include "../shadow_host.h"
+#include "../hyvm_trace.h"
 
 #define BT_FL_ALL	(BT_FL_HW | BT_FL_IF | BT_FL_VIRT)
 
@@ -59,6 +60,7 @@ static int xr_prepare(struct hyvm_bt_vcpu *bt, struct bt_xlat *xl,
 
 	if (xl->flush_pending)
 		hyvm_bt_xlat_flush(xl);
+	hyvm_bt_xlat_judge(xl);
 	/*
 	 * What a TU was translated under: the code's mapping and the
 	 * paging controls that decide whether it may be fetched (NX, SMEP).
@@ -79,7 +81,7 @@ static int xr_prepare(struct hyvm_bt_vcpu *bt, struct bt_xlat *xl,
 	}
 	if (xl->in_tc)
 		return 0;
-	tu = bt_tc_get(&xl->tc, e->rip);
+	tu = hyvm_bt_xlat_get(xl, e->rip);
 	if (!tu)
 		return 1;
 	memcpy(xl->regs.gpr, e->gpr, sizeof(xl->regs.gpr));
@@ -109,7 +111,7 @@ static int xr_ccf_exit(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
 	switch (x.reason) {
 	case BT_EXIT_TRANSLATE:
 		flushes = xl->tc.stats.flushes;
-		tu = bt_tc_get(&xl->tc, x.rip);
+		tu = hyvm_bt_xlat_get(xl, x.rip);
 		if (tu && flushes == xl->tc.stats.flushes)
 			bt_tc_chain(&xl->tc, x.id, tu);
 		return 2;
@@ -120,7 +122,7 @@ static int xr_ccf_exit(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
 			e->gpr[X86_RSP] += x.rsp_undo;
 			return 1;
 		}
-		tu = bt_tc_get(&xl->tc, x.rip);
+		tu = hyvm_bt_xlat_get(xl, x.rip);
 		if (tu)
 			bt_tc_ht_insert(&xl->tc, tu);
 		return 2;
@@ -130,6 +132,7 @@ static int xr_ccf_exit(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
 	case BT_EXIT_IRQ_WINDOW:
 		return 2;
 	default:	/* BT_EXIT_CALLOUT */
+		hyvm_bt_xlat_callout(xl, x.rip);
 		return 1;
 	}
 }
@@ -137,7 +140,7 @@ static int xr_ccf_exit(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
 /* A #PF inside a CCF, with the guest state at its instruction in @e. */
 static int xr_page_fault(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
 			 struct bt_xlat *xl, struct x86_emu *e,
-			 const struct bt_world_exit *wx)
+			 const struct bt_world_exit *wx, struct bt_tu *tu)
 {
 	struct hyvm_shadow_fault f;
 
@@ -158,6 +161,9 @@ static int xr_page_fault(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
 		return hyvm_interp_deliver(vcpu, &bt->emu, &bt->stat, X86_EXC_GP,
 					   true, 0, 0) ? 0 : 2;
 	case HYVM_SHADOW_EMULATE:
+		if (f.traced)
+			hyvm_bt_xlat_trace_fault(xl, e->rip, tu);
+		fallthrough;
 	case HYVM_SHADOW_MMIO:
 		xl->stat.pf_emulate++;
 		return 1;
@@ -214,6 +220,8 @@ int hyvm_bt_run_tc(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt)
 	preempt_enable();
 	xl->stat.entries++;
 	xl->in_tc = false;
+	trace_hyvm_bt_world_exit(vcpu->vm->id, vcpu->id, true, wx.reason,
+				 wx.vector, xl->regs.rip);
 
 	mutex_lock(&xv->lock);
 	switch (wx.reason) {
@@ -239,7 +247,7 @@ int hyvm_bt_run_tc(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt)
 		}
 		xl->stat.faults[wx.vector & 31]++;
 		if (wx.vector == X86_EXC_PF) {
-			ret = xr_page_fault(vcpu, bt, xl, e, &wx);
+			ret = xr_page_fault(vcpu, bt, xl, e, &wx, p.tu);
 			break;
 		}
 		/*

@@ -73,3 +73,73 @@ elif [ -f /hyvm/guests/usermode.elf ] && [ -f /hyvm/guests/userloop.elf ] &&
 else
 	skip bt-direct "bt_direct off or guests missing"
 fi
+
+# Guest kernel code runs translated in the guest world (bt_translate).
+# run_stats FILE GUEST ARGS...: vmtool's --stats of one run into FILE.
+run_stats() {
+	f=$1 g=$2; shift 2
+	vmtool run --engine bt --stats "$@" "$g" >/tmp/bt-guest.out 2>"$f"
+}
+fstat() { awk -v n="$1" '$1 == n { print $2 }' "$2"; }
+# positive FILE COUNTER...: the names of the counters that are not > 0.
+positive() {
+	f=$1; shift
+	for c in "$@"; do
+		v=$(fstat "$c" "$f")
+		[ -n "$v" ] && [ "$v" -gt 0 ] || echo -n " $c='$v'"
+	done
+}
+p=/sys/module/hyvm/parameters
+if [ -n "$refused" ]; then
+	skip bt-translate "${refused#bt: }"
+elif [ "$(cat $p/bt_translate)" = Y ] && [ -f /hyvm/guests/isprime.elf ]; then
+	# isPrime: translated, chained, indirect lookups for its returns.
+	run_stats /tmp/bt-on.txt /hyvm/guests/isprime.elf
+	rc=$?
+	grep -E '^ *(bt_insns|bt_tc_)' /tmp/bt-on.txt | sed 's/^/  | /'
+	echo N >$p/bt_translate
+	run_stats /tmp/bt-off.txt /hyvm/guests/isprime.elf
+	rc2=$?
+	echo Y >$p/bt_translate
+	on=$(fstat bt_insns /tmp/bt-on.txt) off=$(fstat bt_insns /tmp/bt-off.txt)
+	echo "  | interpreted instructions: $on translated, $off not"
+	why=$(positive /tmp/bt-on.txt bt_tc_tus bt_tc_ccf_bytes bt_tc_chains \
+		bt_tc_ind_lookups bt_tc_ind_misses bt_tc_callouts bt_tc_entries \
+		bt_tc_code_pages)
+	[ "$rc" = 1 ] && [ "$rc2" = 1 ] || why="$why exit status $rc/$rc2"
+	[ -n "$on" ] && [ -n "$off" ] && [ $((on * 100)) -lt "$off" ] ||
+		why="$why interpreted $on of $off"
+	[ -z "$(fstat bt_tc_tus /tmp/bt-off.txt)" ] ||
+		why="$why translated with bt_translate=N"
+	[ "$(fstat bt_world_exit_monitor_fault /tmp/bt-on.txt)" = 0 ] ||
+		why="$why monitor faults"
+	[ -z "$why" ] && pass bt-translate-isprime || fail bt-translate-isprime "$why"
+
+	# ptemod: a PTE rewritten in a loop.  Its store keeps taking trace
+	# faults until adaptive translation makes it a callout.
+	g=/hyvm/guests/bench/ptemod.elf
+	if [ -f $g ]; then
+		t=$(cat $p/bt_adapt_threshold)
+		run_stats /tmp/bt-adapt.txt $g --mem 64M --cmdline "n=2000 warm=2"
+		rc=$?
+		echo 0 >$p/bt_adapt_threshold
+		run_stats /tmp/bt-noadapt.txt $g --mem 64M --cmdline "n=2000 warm=2"
+		rc2=$?
+		echo "$t" >$p/bt_adapt_threshold
+		grep -E '^ *bt_tc_(trace|adapt|unadapt|callouts|tus|exit_callout)' \
+			/tmp/bt-adapt.txt | sed 's/^/  | adaptive /'
+		grep -E '^ *bt_tc_(trace|adapt|callouts)' /tmp/bt-noadapt.txt |
+			sed 's/^/  | fixed    /'
+		ta=$(fstat bt_tc_trace_faults /tmp/bt-adapt.txt)
+		tn=$(fstat bt_tc_trace_faults /tmp/bt-noadapt.txt)
+		why=$(positive /tmp/bt-adapt.txt bt_tc_adaptations)
+		[ "$rc" = 1 ] && [ "$rc2" = 1 ] || why="$why exit status $rc/$rc2"
+		[ -n "$tn" ] && [ "$tn" -ge 2000 ] || why="$why $tn trace faults without adapting"
+		[ -n "$ta" ] && [ "$ta" -le 100 ] || why="$why $ta trace faults adapting"
+		[ "$(fstat bt_tc_adaptations /tmp/bt-noadapt.txt)" = 0 ] ||
+			why="$why adapted with bt_adapt_threshold=0"
+		[ -z "$why" ] && pass bt-adapt-ptemod || fail bt-adapt-ptemod "$why"
+	fi
+else
+	skip bt-translate "bt_translate off or guests missing"
+fi
