@@ -34,6 +34,11 @@ module_param(bt_translate, bool, 0644);
 MODULE_PARM_DESC(bt_translate,
 		 "bt: run guest kernel code translated, with bt_direct (new VMs)");
 
+static unsigned int bt_linger = 64;
+module_param(bt_linger, uint, 0644);
+MODULE_PARM_DESC(bt_linger,
+		 "bt: instructions interpreted after a callout before translated code runs again");
+
 struct hyvm_bt_vm {
 	bool direct, xlat;
 	struct bt_world_vm wv;
@@ -320,9 +325,41 @@ static bool bt_world_can(const struct x86_emu *e)
 	return hyvm_bt_world_can_run(e);
 }
 
+/**
+ * hyvm_bt_linger - stay in the interpreter for a while after a callout
+ * @bt: the vCPU
+ *
+ * A callout costs a round trip between the guest world and the monitor,
+ * worth tens of interpreted instructions.  Code that makes one often
+ * makes more (a loop that writes page tables, port I/O): the interpreter
+ * keeps the vCPU for bt_linger instructions of guest kernel code, and for
+ * bt_linger more each time one of them writes a traced page table.  Guest
+ * user code, which runs directly, ends it.
+ */
+void hyvm_bt_linger(struct hyvm_bt_vcpu *bt)
+{
+	bt->linger = READ_ONCE(bt_linger);
+	bt->linger_gen = hyvm_shost_pt_changes(bt->emu.vcpu->vm);
+}
+
 static bool bt_world_or_tc(const struct x86_emu *e)
 {
-	return hyvm_bt_world_can_run(e) || hyvm_bt_world_can_translate(e);
+	const struct hyvm_emu_ctx *ctx = container_of(e, struct hyvm_emu_ctx,
+						      emu);
+	struct hyvm_bt_vcpu *bt = ctx->vcpu->engine_priv;
+
+	/* Guest user code costs no translation: it goes back at once. */
+	if (hyvm_bt_world_can_run(e)) {
+		bt->linger = 0;
+		return true;
+	}
+	if (bt->linger) {
+		if (hyvm_shost_pt_changes(ctx->vcpu->vm) != bt->linger_gen)
+			hyvm_bt_linger(bt);
+		bt->linger--;
+		return false;
+	}
+	return hyvm_bt_world_can_translate(e);
 }
 
 static int bt_vcpu_run(struct hyvm_vcpu *vcpu)

@@ -34,6 +34,9 @@ struct hyvm_bt_world_stat {
  * @wstat: guest-world counters
  * @xv: the VM's translation-cache slot (translation on only)
  * @xl: the vCPU's translator (translation on only)
+ * @linger: instructions the interpreter keeps the vCPU after a callout
+ *	before translated code runs again (see bt_linger)
+ * @linger_gen: hyvm_shost_pt_changes() when @linger was last armed
  */
 struct hyvm_bt_vcpu {
 	struct hyvm_emu_ctx emu;
@@ -45,7 +48,11 @@ struct hyvm_bt_vcpu {
 	struct hyvm_bt_world_stat wstat;
 	struct bt_xlat_vm *xv;
 	struct bt_xlat *xl;
+	u32 linger;
+	u64 linger_gen;
 };
+
+void hyvm_bt_linger(struct hyvm_bt_vcpu *bt);
 
 int hyvm_bt_run_tc(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt);
 

@@ -133,6 +133,7 @@ static int xr_ccf_exit(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
 		return 2;
 	default:	/* BT_EXIT_CALLOUT */
 		hyvm_bt_xlat_callout(xl, x.rip);
+		hyvm_bt_linger(bt);
 		return 1;
 	}
 }
@@ -161,8 +162,10 @@ static int xr_page_fault(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
 		return hyvm_interp_deliver(vcpu, &bt->emu, &bt->stat, X86_EXC_GP,
 					   true, 0, 0) ? 0 : 2;
 	case HYVM_SHADOW_EMULATE:
-		if (f.traced)
+		if (f.traced) {
 			hyvm_bt_xlat_trace_fault(xl, e->rip, tu);
+			hyvm_bt_linger(bt);
+		}
 		fallthrough;
 	case HYVM_SHADOW_MMIO:
 		xl->stat.pf_emulate++;
