@@ -34,10 +34,10 @@ module_param(bt_translate, bool, 0644);
 MODULE_PARM_DESC(bt_translate,
 		 "bt: run guest kernel code translated, with bt_direct (new VMs)");
 
-static unsigned int bt_linger = 64;
+static unsigned int bt_linger = 32;
 module_param(bt_linger, uint, 0644);
 MODULE_PARM_DESC(bt_linger,
-		 "bt: instructions interpreted after a callout before translated code runs again");
+		 "bt: guest kernel instructions interpreted after one that wrote a page table");
 
 struct hyvm_bt_vm {
 	bool direct, xlat;
@@ -326,19 +326,20 @@ static bool bt_world_can(const struct x86_emu *e)
 }
 
 /**
- * hyvm_bt_linger - stay in the interpreter for a while after a callout
- * @bt: the vCPU
+ * hyvm_bt_linger - watch whether the interpreter should keep the vCPU
+ * @bt: the vCPU, about to interpret a callout or a trace-faulting store
  *
- * A callout costs a round trip between the guest world and the monitor,
- * worth tens of interpreted instructions.  Code that makes one often
- * makes more (a loop that writes page tables, port I/O): the interpreter
- * keeps the vCPU for bt_linger instructions of guest kernel code, and for
- * bt_linger more each time one of them writes a traced page table.  Guest
- * user code, which runs directly, ends it.
+ * A round trip between the guest world and the monitor costs tens of
+ * interpreted instructions.  Code whose callouts write page tables
+ * usually writes many in a loop (fork copying an address space): when the
+ * instruction just handed over wrote a traced page table, the interpreter
+ * keeps guest kernel code for bt_linger instructions, and bt_linger more
+ * after each further page-table write.  Other callouts go straight back
+ * to translated code; guest user code, which runs directly, ends it.
  */
 void hyvm_bt_linger(struct hyvm_bt_vcpu *bt)
 {
-	bt->linger = READ_ONCE(bt_linger);
+	bt->linger_watch = true;
 	bt->linger_gen = hyvm_shost_pt_changes(bt->emu.vcpu->vm);
 }
 
@@ -348,16 +349,23 @@ static bool bt_world_or_tc(const struct x86_emu *e)
 						      emu);
 	struct hyvm_bt_vcpu *bt = ctx->vcpu->engine_priv;
 
-	/* Guest user code costs no translation: it goes back at once. */
 	if (hyvm_bt_world_can_run(e)) {
 		bt->linger = 0;
+		bt->linger_watch = false;
 		return true;
 	}
-	if (bt->linger) {
-		if (hyvm_shost_pt_changes(ctx->vcpu->vm) != bt->linger_gen)
-			hyvm_bt_linger(bt);
-		bt->linger--;
-		return false;
+	if (bt->linger_watch || bt->linger) {
+		u64 gen = hyvm_shost_pt_changes(ctx->vcpu->vm);
+
+		if (gen != bt->linger_gen) {
+			bt->linger = READ_ONCE(bt_linger);
+			bt->linger_gen = gen;
+		}
+		bt->linger_watch = false;
+		if (bt->linger) {
+			bt->linger--;
+			return false;
+		}
 	}
 	return hyvm_bt_world_can_translate(e);
 }

@@ -34,9 +34,10 @@ struct hyvm_bt_world_stat {
  * @wstat: guest-world counters
  * @xv: the VM's translation-cache slot (translation on only)
  * @xl: the vCPU's translator (translation on only)
- * @linger: instructions the interpreter keeps the vCPU after a callout
- *	before translated code runs again (see bt_linger)
- * @linger_gen: hyvm_shost_pt_changes() when @linger was last armed
+ * @linger: instructions the interpreter still keeps the vCPU for
+ *	(hyvm_bt_linger())
+ * @linger_watch: the instruction being interpreted may arm @linger
+ * @linger_gen: hyvm_shost_pt_changes() when last looked at
  */
 struct hyvm_bt_vcpu {
 	struct hyvm_emu_ctx emu;
@@ -49,6 +50,7 @@ struct hyvm_bt_vcpu {
 	struct bt_xlat_vm *xv;
 	struct bt_xlat *xl;
 	u32 linger;
+	bool linger_watch;
 	u64 linger_gen;
 };
 
