@@ -522,13 +522,15 @@ HYVM_EXPORT_FOR_TESTS(hyvm_shost_write);
  * store to the frame without faulting: a translation made after the call
  * sees every later store as %HYVM_SHADOW_CODE_WRITE.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOMEM, or -ENODEV when the VM has no shadow MMU.
  */
 int hyvm_shost_protect_code(struct hyvm_vm *vm, u64 gfn)
 {
 	struct hyvm_shost *s = vm->shost;
 	int ret;
 
+	if (!s)
+		return -ENODEV;
 	mutex_lock(&s->lock);
 	ret = hyvm_shadow_protect_code(&s->sh, gfn);
 	shost_commit(s);
@@ -549,6 +551,8 @@ void hyvm_shost_unprotect_code(struct hyvm_vm *vm, u64 gfn)
 {
 	struct hyvm_shost *s = vm->shost;
 
+	if (!s)
+		return;
 	mutex_lock(&s->lock);
 	hyvm_shadow_unprotect_code(&s->sh, gfn);
 	shost_commit(s);

@@ -14,9 +14,10 @@
  * in every shadow leaf that maps it (hyvm_shadow_traced_write() sees every
  * change), so shadow pages are never stale and a guest TLB flush has
  * nothing to drop.  Frames bt translated code from are write-protected
- * for a second, independent reason (code_wp.c).  A shadow leaf is writable only once the guest's dirty
- * flag is set, and exists only once its accessed flags are: the guest walk
- * of the hidden fault sets them, exactly when hardware would.
+ * for a second, independent reason (code_wp.c).  A shadow leaf is
+ * writable only once the guest's dirty flag is set, and exists only once
+ * its accessed flags are: the guest walk of the hidden fault sets them,
+ * exactly when hardware would.
  *
  * Views (bt): in the kernel view the guest's supervisor code runs at real CPL3
  * (bt), so every entry is user-accessible, writability follows the
@@ -876,10 +877,11 @@ static enum hyvm_shadow_result page_fault(struct hyvm_shadow_vcpu *v,
 		out->code = true;
 		vm->stats.code_write_faults++;
 		res = HYVM_SHADOW_CODE_WRITE;
-	} else if (!spte || ((access & HYVM_ACC_WRITE) && !(spte & HYVM_PTE_W)) ||
-	    ((access & HYVM_ACC_FETCH) && (spte & HYVM_PTE_NX)) ||
-	    ((access & HYVM_ACC_USER) && !(spte & HYVM_PTE_U)) ||
-	    hw_wd_blocks(sp, &w, access, v->mode.pkru)) {
+	} else if (!spte ||
+		   ((access & HYVM_ACC_WRITE) && !(spte & HYVM_PTE_W)) ||
+		   ((access & HYVM_ACC_FETCH) && (spte & HYVM_PTE_NX)) ||
+		   ((access & HYVM_ACC_USER) && !(spte & HYVM_PTE_U)) ||
+		   hw_wd_blocks(sp, &w, access, v->mode.pkru)) {
 		out->traced = traced && (access & HYVM_ACC_WRITE);
 		out->code = out->traced && code;
 		vm->stats.emulations++;

@@ -186,8 +186,9 @@ enum hyvm_shadow_result {
  *	_CODE_WRITE
  * @traced: EMULATE because the target is a shadowed guest page table;
  *	after emulating the store, call hyvm_shadow_traced_write()
- * @code: with @traced: the frame is also code-protected, so the emulated
- *	store changes code that was translated from it
+ * @code: the store's frame is code-protected: always with
+ *	%HYVM_SHADOW_CODE_WRITE, and with @traced when the frame is also a
+ *	traced page table, so the emulated store changes translated code
  * @err: negative errno for %HYVM_SHADOW_ERROR
  */
 struct hyvm_shadow_fault {
