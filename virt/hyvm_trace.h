@@ -138,7 +138,8 @@ TRACE_EVENT(hyvm_shadow_fault,
 		  __print_symbolic(__entry->result, { 0, "hidden" },
 				   { 1, "true_pf" }, { 2, "true_gp" },
 				   { 3, "emulate" }, { 4, "mmio" },
-				   { 5, "error" }),
+				   { 5, "error" }, { 6, "fixed" },
+				   { 7, "code_write" }),
 		  __entry->error_code)
 );
 

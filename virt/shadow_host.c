@@ -549,6 +549,54 @@ int hyvm_shost_write(struct hyvm_vm *vm, u64 gpa, const void *buf,
 HYVM_EXPORT_FOR_TESTS(hyvm_shost_write);
 
 /**
+ * hyvm_shost_protect_code - no vCPU may write guest frame @gfn any more
+ * @vm: the VM
+ * @gfn: a frame the caller translated code from
+ *
+ * See hyvm_shadow_protect_code().  Every TLB is flushed before this
+ * returns when a writable mapping was taken away, so no vCPU can still
+ * store to the frame without faulting: a translation made after the call
+ * sees every later store as %HYVM_SHADOW_CODE_WRITE.
+ *
+ * Return: 0, -ENOMEM, or -ENODEV when the VM has no shadow MMU.
+ */
+int hyvm_shost_protect_code(struct hyvm_vm *vm, u64 gfn)
+{
+	struct hyvm_shost *s = vm->shost;
+	int ret;
+
+	if (!s)
+		return -ENODEV;
+	mutex_lock(&s->lock);
+	ret = hyvm_shadow_protect_code(&s->sh, gfn);
+	shost_commit(s);
+	mutex_unlock(&s->lock);
+	return ret;
+}
+HYVM_EXPORT_FOR_TESTS(hyvm_shost_protect_code);
+
+/**
+ * hyvm_shost_unprotect_code - guest frame @gfn holds no translated code
+ * @vm: the VM
+ * @gfn: the frame
+ *
+ * See hyvm_shadow_unprotect_code(): the next store faults once more and
+ * is then mapped writable.
+ */
+void hyvm_shost_unprotect_code(struct hyvm_vm *vm, u64 gfn)
+{
+	struct hyvm_shost *s = vm->shost;
+
+	if (!s)
+		return;
+	mutex_lock(&s->lock);
+	hyvm_shadow_unprotect_code(&s->sh, gfn);
+	shost_commit(s);
+	mutex_unlock(&s->lock);
+}
+HYVM_EXPORT_FOR_TESTS(hyvm_shost_unprotect_code);
+
+/**
  * hyvm_shost_slot_removed - a memory slot is gone
  * @vm: the VM
  * @base_gfn: its first guest frame
@@ -614,6 +662,8 @@ void hyvm_shost_stats_show(struct hyvm_vm *vm, struct seq_file *m)
 	seq_printf(m, "shadow_root_cache_misses %llu\n", st.root_cache_misses);
 	seq_printf(m, "shadow_invlpgs %llu\n", st.invlpgs);
 	seq_printf(m, "shadow_cr3_writes %llu\n", st.cr3_writes);
+	seq_printf(m, "shadow_code_protects %llu\n", st.code_protects);
+	seq_printf(m, "shadow_code_write_faults %llu\n", st.code_write_faults);
 	seq_printf(m, "shadow_tlb_flushes %llu\n", flushes);
 	seq_printf(m, "shadow_tables %lu\n", tables);
 	seq_printf(m, "shadow_pinned_pages %lu\n", pinned);

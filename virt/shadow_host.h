@@ -86,6 +86,8 @@ void hyvm_shost_invlpg(struct hyvm_vcpu *vcpu, struct hyvm_shadow_vcpu *v,
 int hyvm_shost_write(struct hyvm_vm *vm, u64 gpa, const void *buf,
 		     unsigned int len);
 u64 hyvm_shost_pt_changes(struct hyvm_vm *vm);
+int hyvm_shost_protect_code(struct hyvm_vm *vm, u64 gfn);
+void hyvm_shost_unprotect_code(struct hyvm_vm *vm, u64 gfn);
 void hyvm_shost_slot_removed(struct hyvm_vm *vm, u64 base_gfn, u64 npages);
 bool hyvm_shost_hw_can_run(const struct x86_emu *e);
 int hyvm_shost_hw_root(struct hyvm_vcpu *vcpu, struct hyvm_shost_vcpu *sh,

@@ -132,8 +132,8 @@ static void shk_done(void)
 	mmput(shk_mm);
 }
 
-/* The host frame the shadow maps @gva to, or 0. */
-static u64 shadow_pfn(u64 root, u64 gva)
+/* The shadow leaf entry for @gva, or 0. */
+static u64 shadow_leaf(u64 root, u64 gva)
 {
 	u64 *table = __va(root), e = 0;
 	int level;
@@ -144,7 +144,13 @@ static u64 shadow_pfn(u64 root, u64 gva)
 			return 0;
 		table = __va(e & GENMASK_ULL(51, 12));
 	}
-	return (e & GENMASK_ULL(51, 12)) >> PAGE_SHIFT;
+	return e;
+}
+
+/* The host frame the shadow maps @gva to, or 0. */
+static u64 shadow_pfn(u64 root, u64 gva)
+{
+	return (shadow_leaf(root, gva) & GENMASK_ULL(51, 12)) >> PAGE_SHIFT;
 }
 
 static void shk_lifecycle(struct kunit *test)
@@ -257,9 +263,66 @@ static void shk_cap(struct kunit *test)
 	shk_done();
 }
 
+/*
+ * Code protection of guest frame 17 (mapped at 0x1000): its writable leaf
+ * loses W and every TLB is flushed before protect returns; a store then
+ * reports CODE_WRITE until the frame is unprotected.
+ */
+static void shk_code_protect(struct kunit *test)
+{
+	long tables0 = atomic_long_read(&hyvm_shadow_live_tables);
+	long pins0 = atomic_long_read(&hyvm_shadow_live_pins);
+	struct shk *t = shk_setup(test, 1);
+	struct hyvm_shadow_fault f;
+	struct hyvm_shost *s;
+	u64 root, flushes;
+
+	KUNIT_ASSERT_EQ(test, hyvm_shost_init(t->vm), 0);
+	s = t->vm->shost;
+	hyvm_shost_vcpu_init(t->vcpu, &t->v);
+	KUNIT_ASSERT_EQ(test, hyvm_shost_root(t->vcpu, &t->v, &t->mode, &root), 0);
+	KUNIT_EXPECT_EQ(test, hyvm_shost_page_fault(t->vcpu, &t->v, 0, false,
+						    0x1000, HYVM_PF_W, &f),
+			HYVM_SHADOW_RETRY);
+	KUNIT_EXPECT_TRUE(test, shadow_leaf(root, 0x1000) & PTE_W);
+
+	flushes = s->flushes;
+	KUNIT_EXPECT_EQ(test, hyvm_shost_protect_code(t->vm, 17), 0);
+	KUNIT_EXPECT_EQ(test, s->flushes, flushes + 1);
+	KUNIT_EXPECT_FALSE(test, s->sh.tlb_dirty);
+	KUNIT_EXPECT_NE(test, shadow_leaf(root, 0x1000), 0ULL);
+	KUNIT_EXPECT_FALSE(test, shadow_leaf(root, 0x1000) & PTE_W);
+	KUNIT_EXPECT_EQ(test, s->sh.stats.code_protects, 1ULL);
+	/* again: nothing was writable, nothing to flush */
+	KUNIT_EXPECT_EQ(test, hyvm_shost_protect_code(t->vm, 17), 0);
+	KUNIT_EXPECT_EQ(test, s->flushes, flushes + 1);
+
+	KUNIT_EXPECT_EQ(test, hyvm_shost_page_fault(t->vcpu, &t->v, 0, false,
+						    0x1008, HYVM_PF_W, &f),
+			HYVM_SHADOW_CODE_WRITE);
+	KUNIT_EXPECT_EQ(test, f.gpa, 0x11008ULL);
+	KUNIT_EXPECT_FALSE(test, shadow_leaf(root, 0x1000) & PTE_W);
+	KUNIT_EXPECT_EQ(test, s->sh.stats.code_write_faults, 1ULL);
+
+	hyvm_shost_unprotect_code(t->vm, 17);
+	KUNIT_EXPECT_EQ(test, hyvm_shost_page_fault(t->vcpu, &t->v, 0, false,
+						    0x1008, HYVM_PF_W, &f),
+			HYVM_SHADOW_RETRY);
+	KUNIT_EXPECT_TRUE(test, shadow_leaf(root, 0x1000) & PTE_W);
+
+	/* teardown with a frame still protected leaves nothing behind */
+	KUNIT_EXPECT_EQ(test, hyvm_shost_protect_code(t->vm, 18), 0);
+	hyvm_shost_vcpu_destroy(t->vcpu, &t->v);
+	hyvm_shost_destroy(t->vm);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&hyvm_shadow_live_tables), tables0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&hyvm_shadow_live_pins), pins0);
+	shk_done();
+}
+
 static struct kunit_case shk_cases[] = {
 	KUNIT_CASE(shk_lifecycle),
 	KUNIT_CASE(shk_cap),
+	KUNIT_CASE(shk_code_protect),
 	{}
 };
 

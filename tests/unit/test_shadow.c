@@ -115,9 +115,12 @@ struct world {
 	u64 *tlb[MAX_TABLES];
 	u64 tlb_flushes;
 	bool tlb_model;
+	/* the frames the system was told are code-protected */
+	bool code_wp[64];
 };
 
 static u64 outcomes[4], echist[64], subset_checked, hw_view_accesses;
+static u64 code_retries;
 
 static const char * const kind_name[] = { "none", "32", "pae", "4lvl", "5lvl" };
 
@@ -417,7 +420,7 @@ static void one_access(struct world *w)
 	struct hyvm_paging_mode hm;
 	struct hyvm_shadow_fault f;
 	enum hyvm_shadow_result res;
-	int status = -1, tries, lvl;
+	int status = -1, tries, lvl, code_writes = 0;
 	u32 ec = 0;
 	u64 gpa = 0, root;
 
@@ -438,6 +441,9 @@ static void one_access(struct world *w)
 			      (unsigned long long)hw.gpa);
 			status = HYVM_WALK_OK;
 			gpa = hw.gpa - (HPFN_DATA << 12);
+			CHECK(w, !(acc & HYVM_ACC_WRITE) || !w->code_wp[gpa >> 12],
+			      "store to code-protected gpa %#llx went through",
+			      (unsigned long long)gpa);
 			break;
 		}
 		CHECK(w, hw.status == HYVM_WALK_PF || gva != ref.gva ||
@@ -446,6 +452,23 @@ static void one_access(struct world *w)
 		res = hyvm_shadow_page_fault(&w->vcpu, gva, acc, &f);
 		if (res == HYVM_SHADOW_RETRY) {
 			w->hidden_seen++;
+			continue;
+		}
+		if (res == HYVM_SHADOW_CODE_WRITE) {
+			/* as bt: drop the translations, unprotect, retry */
+			CHECK(w, ref.status == HYVM_WALK_OK &&
+			      (acc & HYVM_ACC_WRITE) && f.gpa == ref.gpa &&
+			      w->code_wp[f.gpa >> 12] &&
+			      !hyvm_shadow_gfn_traced(w->vm, f.gpa >> 12) &&
+			      !code_writes++,
+			      "CODE_WRITE at gva %#llx acc %#x: gpa %#llx, model %#llx status %d",
+			      (unsigned long long)gva, acc,
+			      (unsigned long long)f.gpa,
+			      (unsigned long long)ref.gpa, ref.status);
+			hyvm_shadow_unprotect_code(w->vm, f.gpa >> 12);
+			w->code_wp[f.gpa >> 12] = false;
+			code_retries++;
+			tries = -1;
 			continue;
 		}
 		switch (res) {
@@ -464,6 +487,9 @@ static void one_access(struct world *w)
 			CHECK(w, !f.traced ||
 			      hyvm_shadow_gfn_traced(w->vm, f.gpa >> 12),
 			      "traced flag on an untraced frame");
+			CHECK(w, f.code == (f.traced && w->code_wp[f.gpa >> 12]),
+			      "code flag %d at gpa %#llx", f.code,
+			      (unsigned long long)f.gpa);
 			break;
 		case HYVM_SHADOW_MMIO:
 			status = HYVM_WALK_OK;
@@ -564,7 +590,7 @@ static void one_edit(struct world *w)
 static void check_invariants(struct world *w)
 {
 	struct hyvm_list *e;
-	u64 n = 0;
+	u64 n = 0, g;
 
 	for (e = w->vm->lru.next; e != &w->vm->lru; e = e->next) {
 		struct hyvm_sp *sp = (struct hyvm_sp *)e;
@@ -585,8 +611,14 @@ static void check_invariants(struct world *w)
 			      !hyvm_shadow_gfn_traced(w->vm, gfn),
 			      "writable shadow leaf maps traced gfn %#llx",
 			      (unsigned long long)gfn);
+			CHECK(w, !(spte & HYVM_PTE_W) || !w->code_wp[gfn],
+			      "writable shadow leaf maps code-protected gfn %#llx",
+			      (unsigned long long)gfn);
 		}
 	}
+	for (g = 0; g < 64; g++)
+		CHECK(w, hyvm_shadow_code_protected(w->vm, g) == w->code_wp[g],
+		      "code protection of gfn %llu", (unsigned long long)g);
 	CHECK(w, n == w->vm->stats.shadow_pages, "page count %llu vs %llu",
 	      (unsigned long long)n,
 	      (unsigned long long)w->vm->stats.shadow_pages);
@@ -644,6 +676,20 @@ static void check_tlb(struct world *w)
 	if (dirty)
 		w->tlb_flushes++;
 	w->vm->tlb_dirty = false;
+}
+
+/* bt translating code from a frame, or dropping its translations */
+static void code_protect_op(struct world *w)
+{
+	u64 gfn = prng_below(&w->prng, 64);
+
+	if (prng_below(&w->prng, 3)) {
+		assert_int_equal(hyvm_shadow_protect_code(w->vm, gfn), 0);
+		w->code_wp[gfn] = true;
+	} else {
+		hyvm_shadow_unprotect_code(w->vm, gfn);
+		w->code_wp[gfn] = false;
+	}
 }
 
 static struct hyvm_shadow_stats total;
@@ -737,8 +783,10 @@ static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
 		} else if (r < 700) {
 			if (w->two)
 				swap_vcpu(w);
-		} else if (r < 880) {
+		} else if (r < 862) {
 			one_edit(w);
+		} else if (r < 880) {
+			code_protect_op(w);
 		} else if (r < 910) {
 			hyvm_shadow_invlpg(&w->vcpu, rand_gva(w));
 		} else if (r < 950) {
@@ -781,6 +829,8 @@ static void run_world(u64 seed, unsigned int ops, struct hyvm_shadow_stats *sum)
 	sum->root_cache_hits += w->vm->stats.root_cache_hits;
 	sum->zaps += w->vm->stats.zaps;
 	sum->mmio_faults += w->vm->stats.mmio_faults;
+	sum->code_protects += w->vm->stats.code_protects;
+	sum->code_write_faults += w->vm->stats.code_write_faults;
 	sum->invlpgs += w->accesses;	/* reused: accesses */
 	if (w->vcpu.hw_view)
 		hw_view_accesses += w->accesses;
@@ -814,6 +864,7 @@ static void test_model(void **state)
 
 	memset(&total, 0, sizeof(total));
 	hw_view_accesses = 0;
+	code_retries = 0;
 	if (s)
 		worlds = 1;
 	for (i = 0; i < worlds; i++)
@@ -830,6 +881,11 @@ static void test_model(void **state)
 		(unsigned long long)total.reclaims,
 		(unsigned long long)total.root_cache_hits,
 		(unsigned long long)total.zaps);
+	fprintf(stderr, "model: %llu code protects, %llu code-write faults, %llu retried\n",
+		(unsigned long long)total.code_protects,
+		(unsigned long long)total.code_write_faults,
+		(unsigned long long)code_retries);
+	assert_int_equal(total.code_write_faults, code_retries);
 	fprintf(stderr, "model: %llu accesses in the vmx/svm view\n",
 		(unsigned long long)hw_view_accesses);
 	if (!s)
@@ -851,6 +907,8 @@ static void test_model(void **state)
 		assert_true(total.traced_writes > 0 && total.unshadows > 0);
 		assert_true(total.reclaims > 0 && total.root_cache_hits > 0);
 		assert_true(total.mmio_faults > 0 && total.emulations > 0);
+		assert_true(total.code_protects > 0 &&
+			    total.code_write_faults > 0);
 	}
 }
 
@@ -1245,6 +1303,241 @@ static void test_cap_and_rmap(void **state)
 	mini_free(w);
 }
 
+/* The shadow leaf for @va in the current root of @view (NULL: none). */
+static u64 *shadow_leaf(struct world *w, enum hyvm_shadow_view view, u64 va)
+{
+	struct hyvm_sp *sp;
+	u64 root;
+
+	assert_int_equal(hyvm_shadow_root(&w->vcpu, view, &root), 0);
+	sp = w->vcpu.cur[view].sp;
+	while (sp && sp->role.level > 1) {
+		u32 idx = (va >> (12 + 9 * (sp->role.level - 1))) & 511;
+
+		sp = (sp->spt[idx] & HYVM_PTE_P) ?
+		     ((struct hyvm_sp **)sp->aux)[idx] : NULL;
+	}
+	if (!sp || !(sp->spt[(va >> 12) & 511] & HYVM_PTE_P))
+		return NULL;
+	return &sp->spt[(va >> 12) & 511];
+}
+
+static void set_cpl(struct world *w, u8 cpl)
+{
+	w->cpl = cpl;
+	sys_set_mode(w);
+}
+
+/*
+ * Code protection: frame 9, mapped writable at va 1 and va 2 in the
+ * kernel view and at va 1 in the user view, loses W everywhere; stores
+ * report CODE_WRITE until it is unprotected, reads stay hidden faults.
+ */
+static void test_code_protect(void **state)
+{
+	struct world *w = mini_world(0);
+	struct hyvm_shadow_fault f;
+	u64 meta, *kl, *kl2, *ul, gfn;
+
+	fake_set(&w->ref, 0x4000 + 8, PWU | 0x9000, 8);
+	fake_set(&w->ref, 0x4000 + 16, PWU | 0x9000, 8);
+	fake_set(&w->ref, 0x4000 + 24, PWU | 0xa000, 8);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), HYVM_ACC_WRITE,
+						&f), HYVM_SHADOW_RETRY);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(2), HYVM_ACC_WRITE,
+						&f), HYVM_SHADOW_RETRY);
+	set_cpl(w, 3);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), HYVM_ACC_WRITE,
+						&f), HYVM_SHADOW_RETRY);
+	assert_true(hw_ok(w, VA(1), HYVM_ACC_WRITE, NULL));
+	kl = shadow_leaf(w, HYVM_VIEW_KERNEL, VA(1));
+	kl2 = shadow_leaf(w, HYVM_VIEW_KERNEL, VA(2));
+	ul = shadow_leaf(w, HYVM_VIEW_USER, VA(1));
+	assert_non_null(kl);
+	assert_non_null(kl2);
+	assert_non_null(ul);
+	assert_true(*kl & *kl2 & *ul & HYVM_PTE_W);
+
+	w->vm->tlb_dirty = false;
+	meta = w->vm->stats.meta_objects;
+	assert_false(hyvm_shadow_code_protected(w->vm, 9));
+	assert_int_equal(hyvm_shadow_protect_code(w->vm, 9), 0);
+	assert_true(hyvm_shadow_code_protected(w->vm, 9));
+	assert_false(hyvm_shadow_code_protected(w->vm, 10));
+	assert_true(w->vm->tlb_dirty);
+	assert_int_equal(w->vm->stats.code_protects, 1);
+	assert_int_equal(w->vm->stats.meta_objects, meta + 1);
+	/* read-only, still present, in every view */
+	assert_false(*kl & HYVM_PTE_W);
+	assert_false(*kl2 & HYVM_PTE_W);
+	assert_false(*ul & HYVM_PTE_W);
+	assert_true(hw_ok(w, VA(1), 0, &gfn));
+	assert_int_equal(gfn, 9);
+	assert_false(hw_ok(w, VA(1), HYVM_ACC_WRITE, NULL));
+
+	/* idempotent: nothing more allocated, nothing to flush */
+	w->vm->tlb_dirty = false;
+	assert_int_equal(hyvm_shadow_protect_code(w->vm, 9), 0);
+	assert_false(w->vm->tlb_dirty);
+	assert_int_equal(w->vm->stats.code_protects, 1);
+	assert_int_equal(w->vm->stats.meta_objects, meta + 1);
+
+	/* a store the guest allows: reported, frame left read-only */
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1) + 0x123,
+						HYVM_ACC_WRITE, &f),
+			 HYVM_SHADOW_CODE_WRITE);
+	assert_int_equal(f.gpa, 0x9123);
+	assert_false(f.traced);
+	assert_false(hw_ok(w, VA(1), HYVM_ACC_WRITE, NULL));
+	assert_true(hw_ok(w, VA(1), 0, NULL));
+	/* a read is an ordinary hidden fault, and maps read-only */
+	hyvm_shadow_invlpg(&w->vcpu, VA(1));
+	assert_false(hw_ok(w, VA(1), 0, NULL));
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), 0, &f),
+			 HYVM_SHADOW_RETRY);
+	assert_true(hw_ok(w, VA(1), 0, NULL));
+	assert_false(hw_ok(w, VA(1), HYVM_ACC_WRITE, NULL));
+	/* a store the guest forbids is still a true fault */
+	fake_set(&w->ref, 0x4000 + 32, HYVM_PTE_P | HYVM_PTE_U | 0x9000, 8);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(4), HYVM_ACC_WRITE,
+						&f), HYVM_SHADOW_GUEST_PF);
+	/* the kernel view too; other frames are not affected */
+	set_cpl(w, 0);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(2), HYVM_ACC_WRITE,
+						&f), HYVM_SHADOW_CODE_WRITE);
+	assert_int_equal(f.gpa, 0x9000);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(3), HYVM_ACC_WRITE,
+						&f), HYVM_SHADOW_RETRY);
+	assert_true(hw_ok(w, VA(3), HYVM_ACC_WRITE, NULL));
+	assert_int_equal(w->vm->stats.code_write_faults, 2);
+
+	/* unprotected: the retry maps it writable */
+	meta = w->vm->stats.meta_objects;
+	hyvm_shadow_unprotect_code(w->vm, 9);
+	assert_false(hyvm_shadow_code_protected(w->vm, 9));
+	assert_int_equal(w->vm->stats.meta_objects, meta - 1);
+	hyvm_shadow_unprotect_code(w->vm, 9);
+	assert_int_equal(w->vm->stats.meta_objects, meta - 1);
+	assert_false(hw_ok(w, VA(2), HYVM_ACC_WRITE, NULL));
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(2), HYVM_ACC_WRITE,
+						&f), HYVM_SHADOW_RETRY);
+	assert_true(hw_ok(w, VA(2), HYVM_ACC_WRITE, &gfn));
+	assert_int_equal(gfn, 9);
+
+	/* the hw view (vmx/svm) obeys it as well */
+	w->vcpu.hw_view = true;
+	sys_set_mode(w);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), HYVM_ACC_WRITE,
+						&f), HYVM_SHADOW_RETRY);
+	assert_true(hw_ok(w, VA(1), HYVM_ACC_WRITE, NULL));
+	w->vm->tlb_dirty = false;
+	assert_int_equal(hyvm_shadow_protect_code(w->vm, 9), 0);
+	assert_true(w->vm->tlb_dirty);
+	assert_false(hw_ok(w, VA(1), HYVM_ACC_WRITE, NULL));
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), HYVM_ACC_WRITE,
+						&f), HYVM_SHADOW_CODE_WRITE);
+	assert_int_equal(f.gpa, 0x9000);
+	/* teardown with frames still protected frees their records */
+	assert_int_equal(hyvm_shadow_protect_code(w->vm, 10), 0);
+	assert_int_equal(w->vm->stats.code_protects, 3);
+	mini_free(w);
+}
+
+/* A frame that is both a shadowed page table and code-protected. */
+static void test_code_protect_table(void **state)
+{
+	struct world *w = mini_world(0);
+	struct hyvm_shadow_fault f;
+
+	/* va 1 maps the guest's page table (frame 4), writable and dirty */
+	fake_set(&w->ref, 0x4000 + 8, PWU | HYVM_PTE_D | 0x4000, 8);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), 0, &f),
+			 HYVM_SHADOW_RETRY);
+	assert_true(hyvm_shadow_gfn_traced(w->vm, 4));
+	assert_int_equal(hyvm_shadow_protect_code(w->vm, 4), 0);
+	/* the page-table outcome wins, and says the frame is code too */
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1) + 8,
+						HYVM_ACC_WRITE, &f),
+			 HYVM_SHADOW_EMULATE);
+	assert_true(f.traced);
+	assert_true(f.code);
+	assert_int_equal(f.gpa, 0x4008);
+	assert_int_equal(w->vm->stats.code_write_faults, 0);
+	/* unprotected, it is still a traced table: never writable */
+	hyvm_shadow_unprotect_code(w->vm, 4);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1) + 8,
+						HYVM_ACC_WRITE, &f),
+			 HYVM_SHADOW_EMULATE);
+	assert_true(f.traced);
+	assert_false(f.code);
+	assert_false(hw_ok(w, VA(1), HYVM_ACC_WRITE, NULL));
+
+	/* zapping the table's shadow leaves the code protection alone */
+	assert_int_equal(hyvm_shadow_protect_code(w->vm, 4), 0);
+	hyvm_shadow_zap_all(w->vm);
+	assert_false(hyvm_shadow_gfn_traced(w->vm, 4));
+	assert_true(hyvm_shadow_code_protected(w->vm, 4));
+	/* the walk shadows frame 4 again: both reasons hold */
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, VA(1), HYVM_ACC_WRITE,
+						&f), HYVM_SHADOW_EMULATE);
+	assert_true(f.traced && f.code);
+	mini_free(w);
+}
+
+/*
+ * A guest 2 MiB page over frames 0..511 (RAM up to 47): only the
+ * protected 4 KiB frame inside it is read-only, as for a traced table.
+ */
+static void test_code_protect_large(void **state)
+{
+	const u64 big = 0x200000;	/* PD entry 1 */
+	struct world *w = mini_world(0);
+	struct hyvm_shadow_fault f;
+	u64 *leaf, gfn;
+
+	fake_set(&w->ref, 0x3000 + 8, PWU | HYVM_PTE_PS | HYVM_PTE_D, 8);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, big + 0x9000,
+						HYVM_ACC_WRITE, &f),
+			 HYVM_SHADOW_RETRY);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, big + 0xa000,
+						HYVM_ACC_WRITE, &f),
+			 HYVM_SHADOW_RETRY);
+	leaf = shadow_leaf(w, HYVM_VIEW_KERNEL, big + 0x9000);
+	assert_non_null(leaf);
+	assert_true(*leaf & HYVM_PTE_W);
+	assert_true(hw_ok(w, big + 0x9000, HYVM_ACC_WRITE, &gfn));
+	assert_int_equal(gfn, 9);
+
+	w->vm->tlb_dirty = false;
+	assert_int_equal(hyvm_shadow_protect_code(w->vm, 9), 0);
+	assert_true(w->vm->tlb_dirty);
+	assert_false(*leaf & HYVM_PTE_W);
+	assert_true(hw_ok(w, big + 0x9000, 0, NULL));
+	assert_false(hw_ok(w, big + 0x9000, HYVM_ACC_WRITE, NULL));
+	assert_true(hw_ok(w, big + 0xa000, HYVM_ACC_WRITE, NULL));
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, big + 0x9ff8,
+						HYVM_ACC_WRITE, &f),
+			 HYVM_SHADOW_CODE_WRITE);
+	assert_int_equal(f.gpa, 0x9ff8);
+	/* a neighbour filled later is writable; the frame again read-only */
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, big + 0xb000,
+						HYVM_ACC_WRITE, &f),
+			 HYVM_SHADOW_RETRY);
+	assert_true(hw_ok(w, big + 0xb000, HYVM_ACC_WRITE, NULL));
+	hyvm_shadow_zap_all(w->vm);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, big + 0x9000, 0, &f),
+			 HYVM_SHADOW_RETRY);
+	assert_false(hw_ok(w, big + 0x9000, HYVM_ACC_WRITE, NULL));
+	/* unprotected: the store retried is mapped writable */
+	hyvm_shadow_unprotect_code(w->vm, 9);
+	assert_int_equal(hyvm_shadow_page_fault(&w->vcpu, big + 0x9000,
+						HYVM_ACC_WRITE, &f),
+			 HYVM_SHADOW_RETRY);
+	assert_true(hw_ok(w, big + 0x9000, HYVM_ACC_WRITE, &gfn));
+	assert_int_equal(gfn, 9);
+	mini_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1254,6 +1547,9 @@ int main(void)
 		cmocka_unit_test(test_root_cache),
 		cmocka_unit_test(test_cap_and_rmap),
 		cmocka_unit_test(test_fixed_entries),
+		cmocka_unit_test(test_code_protect),
+		cmocka_unit_test(test_code_protect_table),
+		cmocka_unit_test(test_code_protect_large),
 		cmocka_unit_test(test_model),
 	};
 

@@ -13,9 +13,11 @@
  * Coherence: every guest table that has a shadow page is write-protected
  * in every shadow leaf that maps it (hyvm_shadow_traced_write() sees every
  * change), so shadow pages are never stale and a guest TLB flush has
- * nothing to drop.  A shadow leaf is writable only once the guest's dirty
- * flag is set, and exists only once its accessed flags are: the guest walk
- * of the hidden fault sets them, exactly when hardware would.
+ * nothing to drop.  Frames bt translated code from are write-protected
+ * for a second, independent reason (code_wp.c).  A shadow leaf is
+ * writable only once the guest's dirty flag is set, and exists only once
+ * its accessed flags are: the guest walk of the hidden fault sets them,
+ * exactly when hardware would.
  *
  * Views (bt): in the kernel view the guest's supervisor code runs at real CPL3
  * (bt), so every entry is user-accessible, writability follows the
@@ -290,8 +292,11 @@ static bool reclaim_one(struct hyvm_shadow_vm *vm)
 	return false;
 }
 
-/* Clear W in every shadow leaf mapping @gfn: it is now a traced table. */
-static void write_protect_gfn(struct hyvm_shadow_vm *vm, u64 gfn)
+/*
+ * Clear W in every shadow leaf mapping @gfn: it is now a traced table or
+ * holds translated code.
+ */
+void hyvm_shadow_wrprot_gfn(struct hyvm_shadow_vm *vm, u64 gfn)
 {
 	struct hyvm_rmap_head *h = hyvm_rmap_find(vm, gfn);
 	u32 i;
@@ -340,7 +345,7 @@ static struct hyvm_sp *sp_create(struct hyvm_shadow_vm *vm, u64 gfn,
 	if (vm->stats.shadow_pages > vm->stats.shadow_pages_max)
 		vm->stats.shadow_pages_max = vm->stats.shadow_pages;
 	if (sp_is_table(sp))
-		write_protect_gfn(vm, gfn);
+		hyvm_shadow_wrprot_gfn(vm, gfn);
 	return sp;
 
 free_aux:
@@ -794,7 +799,7 @@ static enum hyvm_shadow_result page_fault(struct hyvm_shadow_vcpu *v,
 	struct hyvm_sp *sp;
 	int npath = 0, r;
 	u64 root, hpfn, gfn, spte;
-	bool traced;
+	bool traced, code;
 	u32 idx;
 
 	memset(out, 0, sizeof(*out));
@@ -875,7 +880,8 @@ static enum hyvm_shadow_result page_fault(struct hyvm_shadow_vcpu *v,
 		goto out;
 	}
 	traced = hyvm_shadow_gfn_traced(vm, gfn);
-	spte = leaf_spte(sp, &w, access, hpfn, traced);
+	code = hyvm_shadow_code_protected(vm, gfn);
+	spte = leaf_spte(sp, &w, access, hpfn, traced || code);
 	if (!(sp->spt[idx] & HYVM_PTE_P) || sp_gfns(sp)[idx] != gfn) {
 		drop_spte(vm, sp, idx);
 		if (spte) {
@@ -897,11 +903,22 @@ static enum hyvm_shadow_result page_fault(struct hyvm_shadow_vcpu *v,
 	}
 	sp->spt[idx] = spte;
 
-	if (!spte || ((access & HYVM_ACC_WRITE) && !(spte & HYVM_PTE_W)) ||
-	    ((access & HYVM_ACC_FETCH) && (spte & HYVM_PTE_NX)) ||
-	    ((access & HYVM_ACC_USER) && !(spte & HYVM_PTE_U)) ||
-	    hw_wd_blocks(sp, &w, access, v->mode.pkru)) {
+	if (code && !traced && (access & HYVM_ACC_WRITE)) {
+		/*
+		 * The guest allows the store: report it before anything else
+		 * (even a store the shadow could not map at all), so that
+		 * the caller drops its translations before the frame changes.
+		 */
+		out->code = true;
+		vm->stats.code_write_faults++;
+		res = HYVM_SHADOW_CODE_WRITE;
+	} else if (!spte ||
+		   ((access & HYVM_ACC_WRITE) && !(spte & HYVM_PTE_W)) ||
+		   ((access & HYVM_ACC_FETCH) && (spte & HYVM_PTE_NX)) ||
+		   ((access & HYVM_ACC_USER) && !(spte & HYVM_PTE_U)) ||
+		   hw_wd_blocks(sp, &w, access, v->mode.pkru)) {
 		out->traced = traced && (access & HYVM_ACC_WRITE);
+		out->code = out->traced && code;
 		vm->stats.emulations++;
 		res = HYVM_SHADOW_EMULATE;
 	} else {
@@ -933,6 +950,15 @@ err:
  * performed through the shadow (a store to a traced page table, a kernel
  * fetch in the kernel view, a non-RAM frame), in which case the caller
  * emulates it.
+ *
+ * A store the guest allows to a code-protected frame (see
+ * hyvm_shadow_protect_code()) returns %HYVM_SHADOW_CODE_WRITE with
+ * @out->gpa set, leaving the frame read-only: the caller invalidates what
+ * it translated from the frame, calls hyvm_shadow_unprotect_code() and
+ * retries, which is then handled as any other fault.  If the frame is
+ * also a traced page table, the page-table outcome wins:
+ * %HYVM_SHADOW_EMULATE with @out->traced, and @out->code set to say that
+ * the emulated store also changes translated code.
  *
  * Return: the action.
  */
@@ -1087,5 +1113,6 @@ void hyvm_shadow_vm_destroy(struct hyvm_shadow_vm *vm)
 {
 	while (vm->lru.next != &vm->lru)
 		zap_sp(vm, lru_sp(vm->lru.next), true);
+	hyvm_code_free_all(vm);
 	WARN_ON_ONCE(vm->stats.shadow_pages || vm->stats.meta_objects);
 }

@@ -13,6 +13,7 @@
 
 struct hyvm_sp;
 struct hyvm_rmap_head;
+struct hyvm_code_page;
 struct hyvm_shadow_fault;
 
 /**
@@ -64,6 +65,8 @@ struct hyvm_shadow_stats {
 	u64 root_cache_misses;
 	u64 invlpgs;
 	u64 cr3_writes;
+	u64 code_protects;	/* frames newly code-protected */
+	u64 code_write_faults;	/* HYVM_SHADOW_CODE_WRITE results */
 	u64 meta_objects;	/* live metadata allocations (0 after teardown) */
 };
 
@@ -126,6 +129,8 @@ struct hyvm_shadow_vm {
 	struct hyvm_gmem_ops mem;
 	struct hyvm_sp *hash[1 << HYVM_SHADOW_HASH_BITS];
 	struct hyvm_rmap_head *rmap[1 << HYVM_SHADOW_HASH_BITS];
+	/* frames no leaf may map writable: translated code (bt) */
+	struct hyvm_code_page *code[1 << HYVM_SHADOW_HASH_BITS];
 	struct hyvm_list lru;		/* most recently used first */
 	u64 max_pages;			/* cap; 0 = none */
 	u32 flood_threshold;		/* traced writes before unshadow */
@@ -172,21 +177,27 @@ enum hyvm_shadow_result {
 	HYVM_SHADOW_MMIO,	/* guest mapping to a non-RAM frame at gpa */
 	HYVM_SHADOW_ERROR,	/* memory error or allocation failure */
 	HYVM_SHADOW_FIXED,	/* the guest maps the monitor's fixed range */
+	HYVM_SHADOW_CODE_WRITE,	/* allowed store to a code-protected frame */
 };
 
 /**
  * struct hyvm_shadow_fault - outcome of hyvm_shadow_page_fault()
  * @error_code: #PF error code to inject for %HYVM_SHADOW_GUEST_PF
  * @cr2: the CR2 value to inject with it
- * @gpa: guest physical address for %HYVM_SHADOW_EMULATE and _MMIO
+ * @gpa: guest physical address for %HYVM_SHADOW_EMULATE, _MMIO and
+ *	_CODE_WRITE
  * @traced: EMULATE because the target is a shadowed guest page table;
  *	after emulating the store, call hyvm_shadow_traced_write()
+ * @code: the store's frame is code-protected: always with
+ *	%HYVM_SHADOW_CODE_WRITE, and with @traced when the frame is also a
+ *	traced page table, so the emulated store changes translated code
  * @err: negative errno for %HYVM_SHADOW_ERROR
  */
 struct hyvm_shadow_fault {
 	u32 error_code;
 	u64 cr2, gpa;
 	bool traced;
+	bool code;
 	int err;
 };
 
@@ -217,6 +228,9 @@ int hyvm_shadow_traced_write(struct hyvm_shadow_vm *vm, u64 gpa, u64 value,
 bool hyvm_shadow_gfn_traced(struct hyvm_shadow_vm *vm, u64 gfn);
 void hyvm_shadow_zap_gfn(struct hyvm_shadow_vm *vm, u64 gfn);
 void hyvm_shadow_zap_all(struct hyvm_shadow_vm *vm);
+int hyvm_shadow_protect_code(struct hyvm_shadow_vm *vm, u64 gfn);
+void hyvm_shadow_unprotect_code(struct hyvm_shadow_vm *vm, u64 gfn);
+bool hyvm_shadow_code_protected(const struct hyvm_shadow_vm *vm, u64 gfn);
 
 /* Internal, shared by the files of virt/shadow/. */
 struct hyvm_sptep {
@@ -263,5 +277,7 @@ void hyvm_rmap_del(struct hyvm_shadow_vm *vm, u64 gfn, struct hyvm_sp *sp,
 		   u32 idx);
 struct hyvm_rmap_head *hyvm_rmap_find(struct hyvm_shadow_vm *vm, u64 gfn);
 u32 hyvm_shadow_hash(u64 gfn);
+void hyvm_shadow_wrprot_gfn(struct hyvm_shadow_vm *vm, u64 gfn);
+void hyvm_code_free_all(struct hyvm_shadow_vm *vm);
 
 #endif /* HYVM_SHADOW_SHADOW_H */
