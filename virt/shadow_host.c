@@ -514,6 +514,8 @@ int hyvm_shost_write(struct hyvm_vm *vm, u64 gpa, const void *buf,
 		     unsigned int len)
 {
 	struct hyvm_shost *s = vm->shost;
+	u64 code[2];
+	unsigned int ncode = 0, i;
 	const u8 *p = buf;
 	int ret = 0;
 
@@ -521,6 +523,10 @@ int hyvm_shost_write(struct hyvm_vm *vm, u64 gpa, const void *buf,
 	while (len && !ret) {
 		unsigned int n = min_t(unsigned int, len,
 				       PAGE_SIZE - (gpa & ~PAGE_MASK));
+
+		if (hyvm_shadow_code_protected(&s->sh, gpa >> PAGE_SHIFT) &&
+		    ncode < ARRAY_SIZE(code))
+			code[ncode++] = gpa >> PAGE_SHIFT;
 
 		if (!hyvm_shadow_gfn_traced(&s->sh, gpa >> PAGE_SHIFT)) {
 			ret = hyvm_gmem_write(vm, gpa, p, n);
@@ -544,9 +550,26 @@ int hyvm_shost_write(struct hyvm_vm *vm, u64 gpa, const void *buf,
 	}
 	shost_commit(s);
 	mutex_unlock(&s->lock);
+	/* Outside the lock: the engine's hook takes its own, then ours. */
+	for (i = 0; i < ncode; i++)
+		if (s->code_written)
+			s->code_written(vm, code[i]);
 	return ret;
 }
 HYVM_EXPORT_FOR_TESTS(hyvm_shost_write);
+
+/**
+ * hyvm_shost_set_code_hook - who hears of emulated stores to code frames
+ * @vm: the VM, before any vCPU runs
+ * @fn: called after hyvm_shost_write() stored to a frame protected as
+ *	code (hyvm_shost_protect_code()), without the shadow lock; it is
+ *	expected to drop its translations and unprotect the frame
+ */
+void hyvm_shost_set_code_hook(struct hyvm_vm *vm,
+			      void (*fn)(struct hyvm_vm *vm, u64 gfn))
+{
+	vm->shost->code_written = fn;
+}
 
 /**
  * hyvm_shost_protect_code - no vCPU may write guest frame @gfn any more

@@ -25,6 +25,7 @@
  * @tables: shadow tables allocated and not yet given back
  * @zombies: tables the core freed, kept until every TLB was flushed
  * @flushes: TLB flushes of all vCPUs asked for
+ * @code_written: the engine's hook for emulated stores to code frames
  */
 struct hyvm_shost {
 	struct mutex lock;
@@ -35,6 +36,7 @@ struct hyvm_shost {
 	unsigned long tables;
 	struct list_head zombies;
 	u64 flushes;
+	void (*code_written)(struct hyvm_vm *vm, u64 gfn);
 };
 
 /**
@@ -88,6 +90,8 @@ int hyvm_shost_write(struct hyvm_vm *vm, u64 gpa, const void *buf,
 u64 hyvm_shost_pt_changes(struct hyvm_vm *vm);
 int hyvm_shost_protect_code(struct hyvm_vm *vm, u64 gfn);
 void hyvm_shost_unprotect_code(struct hyvm_vm *vm, u64 gfn);
+void hyvm_shost_set_code_hook(struct hyvm_vm *vm,
+			      void (*fn)(struct hyvm_vm *vm, u64 gfn));
 void hyvm_shost_slot_removed(struct hyvm_vm *vm, u64 base_gfn, u64 npages);
 bool hyvm_shost_hw_can_run(const struct x86_emu *e);
 int hyvm_shost_hw_root(struct hyvm_vcpu *vcpu, struct hyvm_shost_vcpu *sh,

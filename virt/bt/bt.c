@@ -45,6 +45,15 @@ struct hyvm_bt_vm {
 	struct bt_xlat_vm xv;
 };
 
+/* An emulated store reached a frame translated code came from. */
+static void bt_code_written(struct hyvm_vm *vm, u64 gfn)
+{
+	struct hyvm_bt_vm *b = vm->engine_priv;
+
+	if (b && b->xlat)
+		hyvm_bt_xlat_code_written(&b->xv, vm, gfn, false);
+}
+
 static int bt_vm_init(struct hyvm_vm *vm)
 {
 	struct hyvm_bt_vm *b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
@@ -69,6 +78,7 @@ static int bt_vm_init(struct hyvm_vm *vm)
 			ret = hyvm_bt_xlat_vm_init(vm, &b->xv);
 			if (ret)
 				goto err_world;
+			hyvm_shost_set_code_hook(vm, bt_code_written);
 		}
 	}
 	vm->engine_priv = b;
@@ -192,6 +202,15 @@ static int bt_world_pf(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
 		/* The interpreter performs the access. */
 		bt->wstat.pf_emulate++;
 		return 1;
+	case HYVM_SHADOW_CODE_WRITE:
+		/* Guest user code wrote a frame kernel code was translated from. */
+		bt->wstat.pf_hidden++;
+		if (bt->xv)
+			hyvm_bt_xlat_code_written(bt->xv, vcpu->vm,
+						  f.gpa >> PAGE_SHIFT, false);
+		else
+			hyvm_shost_unprotect_code(vcpu->vm, f.gpa >> PAGE_SHIFT);
+		return 2;
 	case HYVM_SHADOW_FIXED:
 		return bt_internal(vcpu, HYVM_INTERNAL_VMM_REGION, x->cr2, e->rip);
 	default:
@@ -395,6 +414,8 @@ static void bt_slot_removed(struct hyvm_vm *vm, const struct hyvm_memslot *s)
 {
 	struct hyvm_bt_vm *b = vm->engine_priv;
 
+	if (b && b->xlat)
+		hyvm_bt_xlat_slot_removed(&b->xv, vm, s->base_gfn, s->npages);
 	if (b && b->direct)
 		hyvm_shost_slot_removed(vm, s->base_gfn, s->npages);
 }

@@ -33,9 +33,6 @@
 #include "../shadow/walk.h"
 #include "../hyvm_trace.h"
 
-/* XXX until the shadow protects code frames */
-#define hyvm_shost_protect_code(vm, gfn) 0
-
 #define PTE_P		0x001ULL
 #define PTE_W		0x002ULL
 #define PTE_U		0x004ULL
@@ -60,6 +57,7 @@ int hyvm_bt_xlat_vm_init(struct hyvm_vm *vm, struct bt_xlat_vm *xv)
 	int ret;
 
 	mutex_init(&xv->lock);
+	INIT_LIST_HEAD(&xv->xls);
 	xv->pdpt = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!xv->pdpt)
 		return -ENOMEM;
@@ -214,6 +212,7 @@ int hyvm_bt_xlat_revalidate(struct bt_xlat *xl)
 
 	xlat_mem(xl, &mem, &m);
 	xl->stat.revalidations++;
+	xl->last_fetch_page = ~0ULL;
 	while (i < xl->nr_code) {
 		struct bt_code_page *c = &xl->code[i];
 		struct hyvm_walk w;
@@ -234,16 +233,8 @@ int hyvm_bt_xlat_revalidate(struct bt_xlat *xl)
 	return 0;
 }
 
-/**
- * hyvm_bt_xlat_code_written - the guest wrote a frame protected as code
- * @xl: a vCPU's translator state, under the VM's xlat lock
- * @gfn: the frame
- *
- * Translations from it are invalidated; since it may also be a page table
- * on the way to code, every code page is walked again before translated
- * code runs next.
- */
-void hyvm_bt_xlat_code_written(struct bt_xlat *xl, u64 gfn)
+/* One vCPU's translations from frame @gfn go; its code is walked again. */
+static void xl_code_written(struct bt_xlat *xl, u64 gfn)
 {
 	u32 i = 0;
 
@@ -256,6 +247,65 @@ void hyvm_bt_xlat_code_written(struct bt_xlat *xl, u64 gfn)
 		i++;
 	}
 	xl->reval = true;
+	xl->last_fetch_page = ~0ULL;
+}
+
+/**
+ * hyvm_bt_xlat_code_written - the guest wrote a frame protected as code
+ * @xv: the VM's translators
+ * @vm: the VM
+ * @gfn: the frame
+ * @locked: the caller holds @xv's lock
+ *
+ * Every vCPU's translations from it are invalidated; since it may also be
+ * a page table on the way to code, every vCPU walks its code pages again
+ * before translated code runs next (which protects the tables again).
+ * The frame itself is protected again when code is translated from it.
+ */
+void hyvm_bt_xlat_code_written(struct bt_xlat_vm *xv, struct hyvm_vm *vm,
+			       u64 gfn, bool locked)
+{
+	struct bt_xlat *xl;
+
+	if (!locked)
+		mutex_lock(&xv->lock);
+	list_for_each_entry(xl, &xv->xls, node)
+		xl_code_written(xl, gfn);
+	hyvm_shost_unprotect_code(vm, gfn);
+	if (!locked)
+		mutex_unlock(&xv->lock);
+}
+
+/**
+ * hyvm_bt_xlat_slot_removed - guest frames went away
+ * @xv: the VM's translators
+ * @vm: the VM
+ * @base_gfn: first frame
+ * @npages: frames
+ */
+void hyvm_bt_xlat_slot_removed(struct bt_xlat_vm *xv, struct hyvm_vm *vm,
+			       u64 base_gfn, u64 npages)
+{
+	struct bt_xlat *xl;
+	u32 i;
+
+	mutex_lock(&xv->lock);
+	list_for_each_entry(xl, &xv->xls, node) {
+		i = 0;
+		while (i < xl->nr_code) {
+			u64 gfn = xl->code[i].gfn;
+
+			if (gfn - base_gfn < npages) {
+				hyvm_shost_unprotect_code(vm, gfn);
+				drop_code(xl, i, false);
+				continue;
+			}
+			i++;
+		}
+		xl->reval = true;
+		xl->last_fetch_page = ~0ULL;
+	}
+	mutex_unlock(&xv->lock);
 }
 
 /* The cache from scratch: after it filled up, or its code list did. */
@@ -264,6 +314,7 @@ void hyvm_bt_xlat_flush(struct bt_xlat *xl)
 	bt_tc_flush(&xl->tc);
 	xl->nr_code = 0;
 	xl->flush_pending = false;
+	xl->last_fetch_page = ~0ULL;
 }
 
 /*
@@ -290,9 +341,12 @@ static unsigned int xlat_fetch(void *opaque, u64 rip, u8 *buf, unsigned int n)
 
 		if (hyvm_walk(&mem, &m, la, HYVM_ACC_FETCH, &w) != HYVM_WALK_OK)
 			break;
-		if (protect_path(xl, &w) ||
-		    note_code(xl, la & PAGE_MASK, w.gpa >> PAGE_SHIFT))
-			break;
+		if ((la & PAGE_MASK) != xl->last_fetch_page) {
+			if (protect_path(xl, &w) ||
+			    note_code(xl, la & PAGE_MASK, w.gpa >> PAGE_SHIFT))
+				break;
+			xl->last_fetch_page = la & PAGE_MASK;
+		}
 		if (hyvm_gmem_read(vm, w.gpa, buf + got, chunk))
 			break;
 		got += chunk;
@@ -374,6 +428,10 @@ int hyvm_bt_xlat_vcpu_init(struct bt_xlat_vm *xv, struct bt_xlat *xl,
 		goto err;
 	((u64 *)page_address(xv->pdpt))[vcpu->id] = page_to_phys(xl->pd) |
 						    PTE_UTABLE;
+	xl->last_fetch_page = ~0ULL;
+	mutex_lock(&xv->lock);
+	list_add(&xl->node, &xv->xls);
+	mutex_unlock(&xv->lock);
 	return 0;
 
 err:
@@ -385,6 +443,11 @@ void hyvm_bt_xlat_vcpu_destroy(struct bt_xlat_vm *xv, struct bt_xlat *xl)
 {
 	int i;
 
+	if (xl->node.next) {
+		mutex_lock(&xv->lock);
+		list_del(&xl->node);
+		mutex_unlock(&xv->lock);
+	}
 	/* The vCPU never runs again: no CPU is in its world. */
 	if (xv->pdpt && xl->vcpu &&
 	    ((u64 *)page_address(xv->pdpt))[xl->vcpu->id])

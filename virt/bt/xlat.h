@@ -30,10 +30,14 @@
 #define BT_XLAT_HT_BYTES	(BT_HT_SIZE * sizeof(struct bt_ht_entry))
 #define BT_XLAT_MAX_CODE	1024
 
-/* Per VM: the slot's PDPT, and the lock every cache of the VM is under. */
+/*
+ * Per VM: the slot's PDPT, the lock every cache of the VM is under, and
+ * the vCPUs' translators (under the lock).
+ */
 struct bt_xlat_vm {
 	struct page *pdpt;
 	struct mutex lock;
+	struct list_head xls;
 };
 
 /*
@@ -94,19 +98,23 @@ struct bt_xlat_stat {
  * @tc: its translation cache
  * @area: the area as the monitor reads it (CPL3 writes it: untrusted)
  * @base: the vCPU's GiB in slot 257
+ * @node: in the VM's list
  * @regs: the real registers while a CCF is suspended mid-instruction
  * @in_tc: @regs hold a CCF's state that must be resumed
  * @reval: a protected frame was written: walk @code again before entry
  * @flush_pending: @code overflowed: flush the cache before entry
+ * @last_fetch_page: the linear page whose way through the guest's tables
+ *	was protected last (~0: none), so that fetching its next
+ *	instruction need not protect it again
  * @code: the guest pages translated code came from
  * @nr_code: entries in @code
- * @seen_gen: the shadow's page-table change count @code was checked at
  * @seen_cr3: the guest CR3 @code was checked with
  * @seen_cr0: CR0, @seen_cr4: CR4, @seen_efer: EFER, the same
  * @adapt: instructions adaptive translation watches, by RIP hash
  * @callout_watch: the adapted instruction of the last callout, whose
  *	innocence is judged at the next entry
  * @callout_gen: hyvm_shost_pt_changes() before that callout
+ * @pend: an exception to deliver once the xlat lock is dropped
  * @stat: counters
  */
 struct bt_xlat {
@@ -115,16 +123,24 @@ struct bt_xlat {
 	struct page *pd, *pt[3], *area_page, *stub_page;
 	void *ht_buf, *tc_buf;
 	u64 base;
+	struct list_head node;
 	struct bt_world_regs regs;
 	bool in_tc, reval, flush_pending;
+	u64 last_fetch_page;
 	struct hyvm_vcpu *vcpu;
 	struct x86_emu *e;
 	u8 maxphyaddr;
 	struct bt_code_page code[BT_XLAT_MAX_CODE];
 	u32 nr_code;
-	u64 seen_gen, seen_cr3, seen_cr0, seen_cr4, seen_efer;
+	u64 seen_cr3, seen_cr0, seen_cr4, seen_efer;
 	struct bt_adapt adapt[BT_ADAPT_SLOTS];
 	struct bt_adapt *callout_watch;
+	struct {
+		u8 vector;
+		bool has_error;
+		u32 error;
+		u64 cr2;
+	} pend;
 	u64 callout_gen;
 	struct bt_xlat_stat stat;
 };
@@ -136,7 +152,10 @@ int hyvm_bt_xlat_vcpu_init(struct bt_xlat_vm *xv, struct bt_xlat *xl,
 			   u8 maxphyaddr);
 void hyvm_bt_xlat_vcpu_destroy(struct bt_xlat_vm *xv, struct bt_xlat *xl);
 int hyvm_bt_xlat_revalidate(struct bt_xlat *xl);
-void hyvm_bt_xlat_code_written(struct bt_xlat *xl, u64 gfn);
+void hyvm_bt_xlat_code_written(struct bt_xlat_vm *xv, struct hyvm_vm *vm,
+			       u64 gfn, bool locked);
+void hyvm_bt_xlat_slot_removed(struct bt_xlat_vm *xv, struct hyvm_vm *vm,
+			       u64 base_gfn, u64 npages);
 void hyvm_bt_xlat_flush(struct bt_xlat *xl);
 struct bt_tu *hyvm_bt_xlat_get(struct bt_xlat *xl, u64 rip);
 bool hyvm_bt_xlat_callout_at(void *opaque, u64 rip);

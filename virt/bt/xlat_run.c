@@ -27,6 +27,21 @@ static int xr_internal(struct hyvm_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
 	return 0;
 }
 
+/*
+ * An exception for the guest, delivered once the xlat lock is dropped:
+ * delivery writes guest memory, which may be translated code (whose
+ * hook takes the lock).
+ */
+static int xr_deliver(struct hyvm_bt_vcpu *bt, u8 vector, bool has_error,
+		      u32 error, u64 cr2)
+{
+	bt->xl->pend.vector = vector;
+	bt->xl->pend.has_error = has_error;
+	bt->xl->pend.error = error;
+	bt->xl->pend.cr2 = cr2;
+	return 3;
+}
+
 /* The guest's registers and flags from the real ones at an exit. */
 static void to_guest(struct bt_xlat *xl, struct x86_emu *e, u16 saved)
 {
@@ -55,20 +70,18 @@ static int xr_prepare(struct hyvm_bt_vcpu *bt, struct bt_xlat *xl,
 		      struct x86_emu *e)
 {
 	struct bt_tu *tu;
-	u64 gen;
 	int ret;
 
 	if (xl->flush_pending)
 		hyvm_bt_xlat_flush(xl);
 	hyvm_bt_xlat_judge(xl);
 	/*
-	 * What a TU was translated under: the code's mapping and the
-	 * paging controls that decide whether it may be fetched (NX, SMEP).
+	 * What a TU was translated under: the code's mapping (its page
+	 * tables are protected: a write sets reval) and the paging controls
+	 * that decide whether it may be fetched (NX, SMEP).
 	 */
-	gen = hyvm_shost_pt_changes(xl->vcpu->vm);
 	if (xl->reval || e->cr3 != xl->seen_cr3 || e->cr0 != xl->seen_cr0 ||
-	    e->cr4 != xl->seen_cr4 || e->efer != xl->seen_efer ||
-	    gen != xl->seen_gen) {
+	    e->cr4 != xl->seen_cr4 || e->efer != xl->seen_efer) {
 		ret = hyvm_bt_xlat_revalidate(xl);
 		if (ret)
 			return ret;
@@ -77,7 +90,6 @@ static int xr_prepare(struct hyvm_bt_vcpu *bt, struct bt_xlat *xl,
 		xl->seen_cr0 = e->cr0;
 		xl->seen_cr4 = e->cr4;
 		xl->seen_efer = e->efer;
-		xl->seen_gen = gen;
 	}
 	if (xl->in_tc)
 		return 0;
@@ -127,8 +139,7 @@ static int xr_ccf_exit(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
 			bt_tc_ht_insert(&xl->tc, tu);
 		return 2;
 	case BT_EXIT_UD:
-		return hyvm_interp_deliver(vcpu, &bt->emu, &bt->stat, X86_EXC_UD,
-					   false, 0, 0) ? 0 : 2;
+		return xr_deliver(bt, X86_EXC_UD, false, 0, 0);
 	case BT_EXIT_IRQ_WINDOW:
 		return 2;
 	default:	/* BT_EXIT_CALLOUT */
@@ -155,12 +166,10 @@ static int xr_page_fault(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
 		return 2;
 	case HYVM_SHADOW_GUEST_PF:
 		xl->stat.pf_guest++;
-		return hyvm_interp_deliver(vcpu, &bt->emu, &bt->stat, X86_EXC_PF,
-					   true, f.error_code, f.cr2) ? 0 : 2;
+		return xr_deliver(bt, X86_EXC_PF, true, f.error_code, f.cr2);
 	case HYVM_SHADOW_GUEST_GP:
 		xl->stat.pf_guest++;
-		return hyvm_interp_deliver(vcpu, &bt->emu, &bt->stat, X86_EXC_GP,
-					   true, 0, 0) ? 0 : 2;
+		return xr_deliver(bt, X86_EXC_GP, true, 0, 0);
 	case HYVM_SHADOW_EMULATE:
 		if (f.traced) {
 			hyvm_bt_xlat_trace_fault(xl, e->rip, tu);
@@ -169,6 +178,15 @@ static int xr_page_fault(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
 		fallthrough;
 	case HYVM_SHADOW_MMIO:
 		xl->stat.pf_emulate++;
+		return 1;
+	case HYVM_SHADOW_CODE_WRITE:
+		/*
+		 * A store to translated code (or to a table on the way to
+		 * it): the translations go, and the interpreter makes the
+		 * store, so that what follows it is translated afresh.
+		 */
+		hyvm_bt_xlat_code_written(bt->xv, vcpu->vm,
+					  f.gpa >> PAGE_SHIFT, true);
 		return 1;
 	case HYVM_SHADOW_FIXED:
 		return xr_internal(vcpu, HYVM_INTERNAL_VMM_REGION, wx->cr2,
@@ -268,5 +286,9 @@ int hyvm_bt_run_tc(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt)
 		break;
 	}
 	mutex_unlock(&xv->lock);
+	if (ret == 3)
+		ret = hyvm_interp_deliver(vcpu, &bt->emu, &bt->stat,
+					  xl->pend.vector, xl->pend.has_error,
+					  xl->pend.error, xl->pend.cr2) ? 0 : 2;
 	return ret;
 }

@@ -115,6 +115,39 @@ elif [ "$(cat $p/bt_translate)" = Y ] && [ -f /hyvm/guests/isprime.elf ]; then
 		why="$why monitor faults"
 	[ -z "$why" ] && pass bt-translate-isprime || fail bt-translate-isprime "$why"
 
+	# smc: guest code changed under its translations (stores through
+	# the same and another address, to the next instruction, remapped
+	# pages, a CR3 switch): it passes, and did so translated, with the
+	# shadow reporting stores to code and translations invalidated.
+	if [ -f /hyvm/guests/smc.elf ]; then
+		run_stats /tmp/bt-smc.txt /hyvm/guests/smc.elf
+		rc=$?
+		grep -E '^ *(bt_insns|bt_tc_(tus|invalid|revalid|stale|code)|shadow_code)' \
+			/tmp/bt-smc.txt | sed 's/^/  | /'
+		why=$(positive /tmp/bt-smc.txt bt_tc_tus bt_tc_invalidations \
+			bt_tc_code_writes bt_tc_revalidations bt_tc_stale_pages \
+			shadow_code_protects shadow_code_write_faults)
+		[ "$rc" = 1 ] && grep -q "smc: pass" /tmp/bt-guest.out ||
+			why="$why exit status $rc: $(tail -2 /tmp/bt-guest.out | tr '\n' ' ')"
+		[ -z "$why" ] && pass bt-translate-smc || fail bt-translate-smc "$why"
+	fi
+
+	# vmtool stat while translated guest kernel code runs: memtouch's
+	# endless loop over its memory (CPL0) leaves the cache at host timer
+	# interrupts and hidden page faults.
+	vmtool run --engine bt --mem 64M --cmdline loop /hyvm/guests/memtouch.elf \
+		>/tmp/bt-loop.out 2>&1 &
+	lp=$!
+	sleep 2
+	a=$(vmtool stat | awk '$1 == "bt_tc_entries" {print $2}')
+	sleep 1
+	b=$(vmtool stat | awk '$1 == "bt_tc_entries" {print $2}')
+	tus=$(vmtool stat | awk '$1 == "bt_tc_tus" {print $2}')
+	kill $lp; wait $lp 2>/dev/null
+	[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ] && [ "${tus:-0}" -gt 0 ] &&
+		pass vmtool-stat-bt-tc-move ||
+		fail vmtool-stat-bt-tc-move "bt_tc_entries '$a' then '$b', bt_tc_tus '$tus'"
+
 	# ptemod: a PTE rewritten in a loop.  Its store keeps taking trace
 	# faults until adaptive translation makes it a callout.
 	g=/hyvm/guests/bench/ptemod.elf
