@@ -14,7 +14,11 @@
  * The world switch (arch-x86/bt_switch.S) goes through a per-vCPU
  * transition table: the host kernel half of the current top-level table
  * (copied before every entry; the host's own tables are never written)
- * plus the VMM region.  With 5-level paging on the host, the transition
+ * plus the VMM region, with the vCPU's host page (the host state the
+ * switch restores) 1 GiB above its block.  Only the transition table
+ * maps the host page: nothing a guest world maps holds a host address,
+ * so CPL3 code reads none even speculatively (Meltdown), and
+ * hyvm_bt_world_audit() checks that.  With 5-level paging on the host, the transition
  * table is a PML5 whose last entry points at a copy of the host's PML4
  * with the VMM region in it, and the guest world gets a PML5 whose first
  * and last entries both point at the 4-level shadow root.
