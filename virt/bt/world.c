@@ -18,10 +18,10 @@
  * switch restores) 1 GiB above its block.  Only the transition table
  * maps the host page: nothing a guest world maps holds a host address,
  * so CPL3 code reads none even speculatively (Meltdown), and
- * hyvm_bt_world_audit() checks that.  With 5-level paging on the host, the transition
- * table is a PML5 whose last entry points at a copy of the host's PML4
- * with the VMM region in it, and the guest world gets a PML5 whose first
- * and last entries both point at the 4-level shadow root.
+ * hyvm_bt_world_audit() checks that.  With 5-level paging on the host,
+ * the transition table is a PML5 whose last entry points at a copy of the
+ * host's PML4 with the VMM region in it, and the guest world gets a PML5
+ * whose first and last entries both point at the 4-level shadow root.
  *
  * What differs from the host inside the guest world, besides CR3 and the
  * descriptor tables: CR4.PGE is off (no host global entry survives the
