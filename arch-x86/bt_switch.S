@@ -11,12 +11,18 @@
  * vCPU's data page RIP-relative (DATA() below), so no register and no
  * segment base is needed to find it.
  *
- * Entry (transition tables, interrupts off): the monitor's IDT, CR4
- * without PGE (this flushes every TLB entry, global ones included), the
- * monitor's GDT and TR,
- * the guest's data selectors and FS/GS bases, the monitor's stack, the
- * guest world's CR3 (shadow user root, VMM region in it), the guest's
- * registers, IRETQ to CPL3 with IF set.
+ * Entry (transition tables, interrupts off): the monitor's stack, the
+ * monitor's IDT, CR4 without PGE (this flushes every TLB entry, global
+ * ones included), the monitor's GDT and TR, the guest's data selectors
+ * and FS/GS bases, the guest world's CR3 (shadow root, VMM region in it),
+ * the guest's registers, IRETQ to CPL3 with IF set.
+ *
+ * The host state lives in the vCPU's host page (HOST() below), which only
+ * the transition tables map: the entry writes the host's RSP there and
+ * reads the guest world's CR3 and CR4 from there before it leaves them,
+ * and the exit reads it only once it is back on them.  Nothing the guest
+ * world maps holds a host address, so CPL3 code reads none even on a CPU
+ * that lets it read supervisor pages speculatively (Meltdown).
  *
  * Exit: every vector of the monitor's IDT and the SYSCALL entry save the
  * guest's registers into the data page and leave through .Lexit, which
@@ -38,6 +44,7 @@
 #include "bt_world.h"
 
 #define DATA(off)	.Lcode + BTW_PAGE_DATA * 4096 + (off)(%rip)
+#define HOST(off)	.Lcode + BTW_HOST_OFFSET + (off)(%rip)
 #define STACK_TOP	.Lcode + BTW_PAGE_NMI * 4096(%rip)
 #define ENDBR64		.byte 0xf3, 0x0f, 0x1e, 0xfa
 
@@ -48,8 +55,8 @@
  * @entry_va:	%rsi, hyvm_bt_world_entry in the vCPU's block
  *
  * Interrupts are off.  The data page holds the guest state to load and the
- * host state to come back to; on return it holds the guest state and why
- * it left.
+ * host page the guest world's CR3 and CR4; on return the data page holds
+ * the guest state and why it left.
  */
 SYM_FUNC_START(hyvm_bt_world_switch)
 	push	%rbp
@@ -87,20 +94,32 @@ SYM_DATA_START(hyvm_bt_world_code)
 /* Called on the transition tables; the host's stack is mapped there. */
 SYM_INNER_LABEL(hyvm_bt_world_entry, SYM_L_GLOBAL)
 	ENDBR64
-	mov	%rsp, DATA(BTW_H_RSP)
 	/*
-	 * The IDT first: from here on every NMI lands in the monitor, whose
+	 * Off the host's stack first: an NMI or #MC taken at CPL0 from here
+	 * on leaves its frame on a monitor stack that the guest world maps,
+	 * and that frame must not hold a host stack address.  (Until the
+	 * LIDT it lands in the host, which runs it on its own IST stack.)
+	 */
+	mov	%rsp, HOST(BTW_H_RSP)
+	lea	STACK_TOP, %rsp
+	/*
+	 * Everything the entry needs from the host page, before the CR4 write
+	 * below flushes the TLB for the last time on the transition tables:
+	 * no translation of the host page survives into the guest world.
+	 */
+	mov	HOST(BTW_W_CR3), %rbx
+	mov	HOST(BTW_W_CR4), %rax
+	/*
+	 * The IDT next: from here on every NMI lands in the monitor, whose
 	 * stubs work with either GDT, TR and CR4 (kernel code is 0x10 in
 	 * both GDTs, the IST slots are the host's).  The host's handlers
 	 * need the host's CR4 (FSGSBASE) as much as its GDT and GS base.
 	 */
 	lidt	DATA(BTW_W_IDT + 6)
-	mov	DATA(BTW_W_CR4), %rax
 	mov	%rax, %cr4
 	lgdt	DATA(BTW_W_GDT + 6)
 	mov	$BTW_SEL_TSS, %eax
 	ltr	%ax
-	lea	STACK_TOP, %rsp
 	mov	DATA(BTW_DS), %ds
 	mov	DATA(BTW_ES), %es
 	mov	DATA(BTW_FS), %fs
@@ -113,8 +132,7 @@ SYM_INNER_LABEL(hyvm_bt_world_entry, SYM_L_GLOBAL)
 	mov	DATA(BTW_GS_BASE), %eax
 	mov	DATA(BTW_GS_BASE + 4), %edx
 	wrmsr
-	mov	DATA(BTW_W_CR3), %rax
-	mov	%rax, %cr3
+	mov	%rbx, %cr3
 	pushq	DATA(BTW_SS)
 	pushq	DATA(BTW_GPR + 4 * 8)
 	pushq	DATA(BTW_RFLAGS)
@@ -225,6 +243,11 @@ SYM_INNER_LABEL(hyvm_bt_world_syscall, SYM_L_GLOBAL)
 	rdmsr
 	mov	%eax, DATA(BTW_GS_BASE)
 	mov	%edx, DATA(BTW_GS_BASE + 4)
+	/*
+	 * The transition tables first: the host page is mapped nowhere
+	 * else.  Their address is the one thing of the host the data page
+	 * holds (a physical address; see Documentation/bt.rst).
+	 */
 	mov	DATA(BTW_T_CR3), %rax
 	mov	%rax, %cr3
 	/*
@@ -233,31 +256,31 @@ SYM_INNER_LABEL(hyvm_bt_world_syscall, SYM_L_GLOBAL)
 	 * pages, and the host kernel half of the transition table is the
 	 * host's own.
 	 */
-	mov	DATA(BTW_H_CR4), %rax
+	mov	HOST(BTW_H_CR4), %rax
 	mov	%rax, %cr4
-	lgdt	DATA(BTW_H_GDT_RW + 6)
-	mov	DATA(BTW_H_TSS_DESC), %rax
+	lgdt	HOST(BTW_H_GDT_RW + 6)
+	mov	HOST(BTW_H_TSS_DESC), %rax
 	andb	$0xfd, 5(%rax)
-	ltr	DATA(BTW_H_TR)
-	lgdt	DATA(BTW_H_GDT + 6)
-	mov	DATA(BTW_H_SS), %ss
-	mov	DATA(BTW_H_DS), %ds
-	mov	DATA(BTW_H_ES), %es
-	mov	DATA(BTW_H_FS), %fs
-	mov	DATA(BTW_H_GS), %gs
+	ltr	HOST(BTW_H_TR)
+	lgdt	HOST(BTW_H_GDT + 6)
+	mov	HOST(BTW_H_SS), %ss
+	mov	HOST(BTW_H_DS), %ds
+	mov	HOST(BTW_H_ES), %es
+	mov	HOST(BTW_H_FS), %fs
+	mov	HOST(BTW_H_GS), %gs
 	mov	$MSR_FS_BASE, %ecx
-	mov	DATA(BTW_H_FS_BASE), %eax
-	mov	DATA(BTW_H_FS_BASE + 4), %edx
+	mov	HOST(BTW_H_FS_BASE), %eax
+	mov	HOST(BTW_H_FS_BASE + 4), %edx
 	wrmsr
 	mov	$MSR_GS_BASE, %ecx
-	mov	DATA(BTW_H_GS_BASE), %eax
-	mov	DATA(BTW_H_GS_BASE + 4), %edx
+	mov	HOST(BTW_H_GS_BASE), %eax
+	mov	HOST(BTW_H_GS_BASE + 4), %edx
 	wrmsr
-	lidt	DATA(BTW_H_IDT + 6)
-	mov	DATA(BTW_H_RSP), %rsp
+	lidt	HOST(BTW_H_IDT + 6)
+	mov	HOST(BTW_H_RSP), %rsp
 	pushq	$2
 	popfq
-	mov	DATA(BTW_H_CR3), %rax
+	mov	HOST(BTW_H_CR3), %rax
 	/* Guest values must not reach host code, even speculatively. */
 	xor	%ecx, %ecx
 	xor	%edx, %edx

@@ -442,6 +442,12 @@ static void bt_vcpu_stats_show(struct hyvm_vcpu *vcpu, struct seq_file *m)
 	seq_printf(m, "bt_world_pf_hidden %llu\n", READ_ONCE(w->pf_hidden));
 	seq_printf(m, "bt_world_pf_guest %llu\n", READ_ONCE(w->pf_guest));
 	seq_printf(m, "bt_world_pf_emulate %llu\n", READ_ONCE(w->pf_emulate));
+	if (bt->direct) {
+		seq_printf(m, "bt_world_audits %llu\n",
+			   READ_ONCE(bt->world.audits));
+		seq_printf(m, "bt_world_audit_bad %llu\n",
+			   READ_ONCE(bt->world.audit_bad));
+	}
 	if (bt->xl)
 		hyvm_bt_xlat_stats_show(bt->xl, m);
 }

@@ -14,10 +14,14 @@
  * The world switch (arch-x86/bt_switch.S) goes through a per-vCPU
  * transition table: the host kernel half of the current top-level table
  * (copied before every entry; the host's own tables are never written)
- * plus the VMM region.  With 5-level paging on the host, the transition
- * table is a PML5 whose last entry points at a copy of the host's PML4
- * with the VMM region in it, and the guest world gets a PML5 whose first
- * and last entries both point at the 4-level shadow root.
+ * plus the VMM region, with the vCPU's host page (the host state the
+ * switch restores) 1 GiB above its block.  Only the transition table
+ * maps the host page: nothing a guest world maps holds a host address,
+ * so CPL3 code reads none even speculatively (Meltdown), and
+ * hyvm_bt_world_audit() checks that.  With 5-level paging on the host,
+ * the transition table is a PML5 whose last entry points at a copy of the
+ * host's PML4 with the VMM region in it, and the guest world gets a PML5
+ * whose first and last entries both point at the 4-level shadow root.
  *
  * What differs from the host inside the guest world, besides CR3 and the
  * descriptor tables: CR4.PGE is off (no host global entry survives the
@@ -30,7 +34,9 @@
  * monitor never executes SWAPGS.
  */
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
+#include <linux/sched/task_stack.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
@@ -67,6 +73,11 @@
 #define BT_NO_DIRECT	(X86_EFLAGS_TF | X86_EFLAGS_IOPL | X86_EFLAGS_NT | \
 			 X86_EFLAGS_AC | X86_EFLAGS_VM)
 
+static unsigned int bt_world_audit;
+module_param(bt_world_audit, uint, 0644);
+MODULE_PARM_DESC(bt_world_audit,
+		 "bt: check the guest world's mappings for host state every N-th entry (0: never)");
+
 /* Monitor GDT entries a guest selector may not use. */
 #define GDT_CPUNODE	15
 
@@ -84,11 +95,19 @@ static_assert(sizeof(struct bt_tss) == 104);
 static_assert(sizeof(struct bt_world_data) == BTW_DATA_SIZE);
 static_assert(offsetof(struct bt_world_data, rip) == BTW_RIP);
 static_assert(offsetof(struct bt_world_data, vector) == BTW_VECTOR);
-static_assert(offsetof(struct bt_world_data, h_rsp) == BTW_H_RSP);
-static_assert(offsetof(struct bt_world_data, h_gdt) == BTW_H_GDT);
-static_assert(offsetof(struct bt_world_data, w_idt) == BTW_W_IDT);
-static_assert(offsetof(struct bt_world_data, h_tss_desc) == BTW_H_TSS_DESC);
 static_assert(offsetof(struct bt_world_data, fault_vec) == BTW_FAULT_VEC);
+static_assert(offsetof(struct bt_world_data, t_cr3) == BTW_T_CR3);
+static_assert(offsetof(struct bt_world_data, w_gdt) == BTW_W_GDT);
+static_assert(offsetof(struct bt_world_data, w_idt) == BTW_W_IDT);
+static_assert(sizeof(struct bt_world_host) == BTW_HOST_SIZE);
+static_assert(offsetof(struct bt_world_host, w_cr3) == BTW_W_CR3);
+static_assert(offsetof(struct bt_world_host, w_cr4) == BTW_W_CR4);
+static_assert(offsetof(struct bt_world_host, h_gdt) == BTW_H_GDT);
+static_assert(offsetof(struct bt_world_host, h_idt) == BTW_H_IDT);
+static_assert(offsetof(struct bt_world_host, h_tss_desc) == BTW_H_TSS_DESC);
+static_assert(offsetof(struct bt_world_host, h_gs_base) == BTW_H_GS_BASE);
+/* The block is in the region's first GiB, its host page in the second. */
+static_assert(BTW_HOST_OFFSET == SZ_1G);
 static_assert(offsetof(struct bt_pseudo_desc, limit) == 6);
 
 static u64 nx_bit(void)
@@ -128,8 +147,6 @@ const char *hyvm_bt_world_unavailable(void)
 	u64 *pml4;
 	int i;
 
-	if (boot_cpu_has_bug(X86_BUG_CPU_MELTDOWN))
-		return "the CPU lets CPL3 read supervisor pages (Meltdown)";
 	if (!boot_cpu_has(X86_FEATURE_NX))
 		return "no NX";
 	pml4 = host_vmm_pml4();
@@ -179,6 +196,184 @@ void hyvm_bt_world_vm_destroy(struct bt_world_vm *wv)
 	if (wv->pdpt)
 		__free_page(wv->pdpt);
 	wv->pd = wv->pdpt = NULL;
+}
+
+/*
+ * The audit of a guest world (bt_world_audit): what CPL3 code could read
+ * speculatively, on a CPU that lets it read supervisor pages, must hold
+ * nothing of the host.
+ */
+struct bt_audit {
+	struct bt_world *w;
+	u64 forbid[7];		/* frames only the transition tables map */
+	u64 secret[10];		/* host values no mapped page may hold */
+	u64 stack_lo, stack_hi;	/* the host stack the switch came from */
+	u64 bad;
+};
+
+static void audit_bad(struct bt_audit *a, const char *what, u64 va, u64 v)
+{
+	a->bad++;
+	pr_warn_ratelimited("hyvm: bt guest world of vCPU %u: %s at %#llx (%#llx)\n",
+			    a->w->id, what, va, v);
+}
+
+static bool audit_forbidden(const struct bt_audit *a, u64 pa)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(a->forbid); i++)
+		if (a->forbid[i] && a->forbid[i] == pa)
+			return true;
+	return false;
+}
+
+/* A page the guest world maps: no word of it may be a host value. */
+static void audit_page(struct bt_audit *a, u64 pa, u64 va)
+{
+	const u64 *p = __va(pa);
+	unsigned int i, k;
+
+	for (i = 0; i < PAGE_SIZE / 8; i++) {
+		u64 v = p[i];
+
+		if (v >= a->stack_lo && v < a->stack_hi)
+			audit_bad(a, "a host stack address", va + 8 * i, v);
+		for (k = 0; k < ARRAY_SIZE(a->secret); k++)
+			if (a->secret[k] && v == a->secret[k])
+				audit_bad(a, "a host value", va + 8 * i, v);
+	}
+}
+
+/* Every table and page under @pa, a table of level @level mapping @va. */
+static void audit_table(struct bt_audit *a, u64 pa, int level, u64 va)
+{
+	const u64 *t = __va(pa);
+	unsigned int i;
+
+	for (i = 0; i < 512; i++) {
+		u64 e = t[i], epa = e & PTE_PFN_MASK;
+		u64 eva = va + ((u64)i << (12 + 9 * (level - 1)));
+
+		if (!(e & PTE_P))
+			continue;
+		if (!pfn_valid(epa >> PAGE_SHIFT)) {
+			audit_bad(a, "a frame outside RAM", eva, e);
+			continue;
+		}
+		if (audit_forbidden(a, epa))
+			audit_bad(a, "a host-only page", eva, e);
+		if (level == 1)
+			audit_page(a, epa, eva);
+		else if (e & _PAGE_PSE)
+			audit_bad(a, "a large page", eva, e);
+		else
+			audit_table(a, epa, level - 1, eva);
+	}
+}
+
+/* The vCPU's own block: its pages, in their places, and nothing else. */
+static void audit_block(struct bt_audit *a, const u64 *pdpt)
+{
+	struct bt_world *w = a->w;
+	const u64 *pd, *pt;
+	unsigned int i;
+
+	for (i = 1; i < 512; i++)
+		if (pdpt[i] & PTE_P)
+			audit_bad(a, "a mapping beyond the region's first GiB",
+				  BT_VMM_BASE + ((u64)i << 30), pdpt[i]);
+	if (!(pdpt[0] & PTE_P)) {
+		audit_bad(a, "no region PD", BT_VMM_BASE, pdpt[0]);
+		return;
+	}
+	pd = __va(pdpt[0] & PTE_PFN_MASK);
+	if ((pd[w->id + 1] & PTE_PFN_MASK) != page_to_phys(w->pt)) {
+		audit_bad(a, "not the block's page table", w->va, pd[w->id + 1]);
+		return;
+	}
+	pt = page_address(w->pt);
+	for (i = 0; i < 512; i++) {
+		u64 want = i < BTW_PAGES ? page_to_phys(w->pages[i]) : 0;
+
+		if ((pt[i] & PTE_PFN_MASK) != want || !(pt[i] & PTE_P) != !want)
+			audit_bad(a, "not a page of the block",
+				  w->va + i * PAGE_SIZE, pt[i]);
+	}
+}
+
+/**
+ * hyvm_bt_world_audit - does a guest world map anything of the host?
+ * @w: the vCPU's world, just left (its host page holds what it came from)
+ * @root: the shadow root it ran on (user or kernel view)
+ *
+ * Walks what the guest world's top-level table (the PML5 wrapper too, on
+ * a 5-level host) maps in the VMM region, PML4 slots 256 (the blocks) to
+ * 271 (257: translated code's pages, in kernel views): no table or page
+ * there may be the host page or a transition table, the vCPU's block must
+ * be its own pages and nothing beyond the region's first GiB may be
+ * mapped, and no word of any page mapped there may be a host address or
+ * host value the host page holds (stack, descriptor tables, TSS, FS and
+ * GS bases, CR3s).  The other top-level entries (guest mappings) may not
+ * point at a host-only page either.  Each finding is logged.
+ *
+ * Return: the number of findings.
+ */
+int hyvm_bt_world_audit(struct bt_world *w, u64 root)
+{
+	struct bt_world_host *h = w->host;
+	struct bt_audit a = { .w = w };
+	const u64 *top;
+	unsigned int i;
+
+	a.forbid[0] = page_to_phys(w->host_page);
+	a.forbid[1] = page_to_phys(w->t_top);
+	a.forbid[2] = page_to_phys(w->t_top) + PAGE_SIZE;
+	a.forbid[3] = page_to_phys(w->t_pdpt);
+	a.forbid[4] = page_to_phys(w->t_pd);
+	a.forbid[5] = page_to_phys(w->t_pt);
+	a.forbid[6] = w->t_pml4 ? page_to_phys(w->t_pml4) : 0;
+	a.stack_lo = (unsigned long)task_stack_page(current);
+	a.stack_hi = a.stack_lo + THREAD_SIZE;
+	a.secret[0] = h->h_cr3;
+	a.secret[1] = h->w_cr3;
+	a.secret[2] = h->h_gdt.base;
+	a.secret[3] = h->h_gdt_rw.base;
+	a.secret[4] = h->h_idt.base;
+	a.secret[5] = h->h_tss_desc;
+	a.secret[6] = h->h_fs_base;
+	a.secret[7] = h->h_gs_base;
+	a.secret[8] = (unsigned long)w->host;
+	a.secret[9] = (unsigned long)page_address(w->t_top);
+
+	top = __va(h->w_cr3 & PTE_PFN_MASK);
+	if (w->w_pml5) {
+		for (i = 1; i < 511; i++)
+			if (top[i])
+				audit_bad(&a, "a PML5 entry", i, top[i]);
+		if ((top[0] & PTE_PFN_MASK) != (root & PTE_PFN_MASK) ||
+		    (top[511] & PTE_PFN_MASK) != (root & PTE_PFN_MASK))
+			audit_bad(&a, "a PML5 entry not the root", 0, top[0]);
+		top = __va(root & PTE_PFN_MASK);
+	}
+	for (i = 0; i < 512; i++) {
+		u64 e = top[i];
+		u64 va = BT_VMM_BASE + ((u64)(i - BT_VMM_PML4_SLOT) << 39);
+
+		if (!(e & PTE_P))
+			continue;
+		if (audit_forbidden(&a, e & PTE_PFN_MASK))
+			audit_bad(&a, "a host-only table", i, e);
+		if (i < BT_VMM_PML4_SLOT ||
+		    i >= BT_VMM_PML4_SLOT + BT_VMM_PML4_SLOTS)
+			continue;
+		if (i == BT_VMM_PML4_SLOT)
+			audit_block(&a, __va(e & PTE_PFN_MASK));
+		audit_table(&a, e & PTE_PFN_MASK, 3, va);
+	}
+	w->audits++;
+	w->audit_bad += a.bad;
+	return a.bad;
 }
 
 static void bt_pack_gate(u64 *g, unsigned long off, unsigned int ist)
@@ -246,7 +441,12 @@ int hyvm_bt_world_vcpu_init(struct bt_world_vm *wv, struct bt_world *w,
 	w->pt = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	/* Bit 12 clear, as the kernel's PTI entry code expects of CR3. */
 	w->t_top = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO, 1);
-	if (!w->pt || !w->t_top)
+	w->host_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	w->t_pdpt = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	w->t_pd = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	w->t_pt = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!w->pt || !w->t_top || !w->host_page || !w->t_pdpt || !w->t_pd ||
+	    !w->t_pt)
 		goto nomem;
 	if (host_la57()) {
 		w->t_pml4 = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
@@ -263,6 +463,7 @@ int hyvm_bt_world_vcpu_init(struct bt_world_vm *wv, struct bt_world *w,
 	for (i = 0; i < BTW_PAGES; i++)
 		pt[i] = block_pte(w, i);
 	w->data = page_address(w->pages[BTW_PAGE_DATA]);
+	w->host = page_address(w->host_page);
 	w->gdt = page_address(w->pages[BTW_PAGE_GDT]);
 
 	stubs = w->va + (hyvm_bt_world_stubs - hyvm_bt_world_code);
@@ -287,7 +488,21 @@ int hyvm_bt_world_vcpu_init(struct bt_world_vm *wv, struct bt_world *w,
 	w->data->w_idt.limit = 256 * 16 - 1;
 	w->data->w_idt.base = w->va + BTW_PAGE_IDT * PAGE_SIZE;
 	w->data->t_cr3 = page_to_phys(w->t_top);
-	w->vmm_pml4e = page_to_phys(wv->pdpt) | PTE_TABLE;
+
+	/*
+	 * The transition tables' view of the region: the VM's region PD
+	 * (every block, as the guest world has it) in the first GiB, this
+	 * vCPU's host page in the second, at BTW_HOST_OFFSET from its block.
+	 */
+	pt = page_address(w->t_pdpt);
+	pt[0] = page_to_phys(wv->pd) | PTE_TABLE;
+	pt[1] = page_to_phys(w->t_pd) | PTE_TABLE;
+	pt = page_address(w->t_pd);
+	pt[id + 1] = page_to_phys(w->t_pt) | PTE_TABLE;
+	pt = page_address(w->t_pt);
+	pt[0] = page_to_phys(w->host_page) | PTE_P | PTE_W | PTE_A | PTE_D |
+		nx_bit();
+	w->t_vmm_pml4e = page_to_phys(w->t_pdpt) | PTE_TABLE;
 
 	((u64 *)page_address(wv->pd))[id + 1] = page_to_phys(w->pt) | PTE_TABLE;
 	return 0;
@@ -315,6 +530,14 @@ void hyvm_bt_world_vcpu_destroy(struct bt_world_vm *wv, struct bt_world *w)
 		__free_page(w->t_pml4);
 	if (w->w_pml5)
 		__free_page(w->w_pml5);
+	if (w->host_page)
+		__free_page(w->host_page);
+	if (w->t_pdpt)
+		__free_page(w->t_pdpt);
+	if (w->t_pd)
+		__free_page(w->t_pd);
+	if (w->t_pt)
+		__free_page(w->t_pt);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -509,7 +732,7 @@ static void restore_syscall_msrs(const u64 *save)
 /* The host state the switch comes back to; interrupts are off. */
 static void save_host(struct bt_world *w, const struct x86_emu *e, u64 root)
 {
-	struct bt_world_data *d = w->data;
+	struct bt_world_host *d = w->host;
 	struct desc_struct *rw = get_cpu_gdt_rw(smp_processor_id());
 	u64 *t = page_address(w->t_top), *top = host_top();
 	unsigned int sel;
@@ -555,13 +778,13 @@ static void save_host(struct bt_world *w, const struct x86_emu *e, u64 root)
 		u64 *w5 = page_address(w->w_pml5);
 
 		memcpy(t4, h4, PAGE_SIZE);
-		t4[BT_VMM_PML4_SLOT] = w->vmm_pml4e;
+		t4[BT_VMM_PML4_SLOT] = w->t_vmm_pml4e;
 		t[511] = page_to_phys(w->t_pml4) | (top[511] & ~PTE_PFN_MASK);
 		w5[0] = root | PTE_TABLE | _PAGE_USER;
 		w5[511] = root | PTE_TABLE | _PAGE_USER;
 		d->w_cr3 = page_to_phys(w->w_pml5);
 	} else {
-		t[BT_VMM_PML4_SLOT] = w->vmm_pml4e;
+		t[BT_VMM_PML4_SLOT] = w->t_vmm_pml4e;
 		d->w_cr3 = root;
 	}
 }
@@ -579,6 +802,7 @@ static void world_switch(struct hyvm_vcpu *vcpu, struct bt_world *w,
 	unsigned long entry = w->va + (hyvm_bt_world_entry - hyvm_bt_world_code);
 	const gate_desc *idt;
 	unsigned long flags;
+	unsigned int n;
 	u64 msrs[5];
 	u64 vec;
 
@@ -598,8 +822,7 @@ static void world_switch(struct hyvm_vcpu *vcpu, struct bt_world *w,
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
 	hyvm_tlb_exit(vcpu);
-
-	idt = (const gate_desc *)d->h_idt.base;
+	idt = (const gate_desc *)w->host->h_idt.base;
 	if (d->nmi_pend)
 		hyvm_host_interrupt(gate_offset(&idt[X86_TRAP_NMI]));
 	if (d->mc_pend)
@@ -610,6 +833,9 @@ static void world_switch(struct hyvm_vcpu *vcpu, struct bt_world *w,
 	     vec == X86_TRAP_MC))
 		hyvm_host_interrupt(gate_offset(&idt[vec]));
 	local_irq_restore(flags);
+	n = READ_ONCE(bt_world_audit);
+	if (n && !(w->entries++ % n))
+		hyvm_bt_world_audit(w, root);
 
 	memset(x, 0, sizeof(*x));
 	if (d->fault) {

@@ -56,19 +56,26 @@ struct bt_world_vm {
 };
 
 /*
- * Per vCPU: its block of the VMM region, the transition tables and the
- * GDT indices the guest's selectors used at the last entry.
+ * Per vCPU: its block of the VMM region, its host page, the transition
+ * tables (their own PDPT for the region, whose second GiB maps the host
+ * page through @t_pd and @t_pt) and the GDT indices the guest's
+ * selectors used at the last entry.  @audits and @audit_bad count the
+ * checks of hyvm_bt_world_audit() and their findings; @entries paces
+ * them (bt_world_audit).
  */
 struct bt_world {
 	struct page *pages[BTW_PAGES];
 	struct page *pt, *t_top, *t_pml4, *w_pml5;
+	struct page *host_page, *t_pdpt, *t_pd, *t_pt;
 	unsigned long va;
-	u64 vmm_pml4e;
+	u64 t_vmm_pml4e;
 	struct bt_world_data *data;
+	struct bt_world_host *host;
 	u64 *gdt;
 	u16 gdt_idx[6];	/* CS, SS, DS, ES, FS, GS */
 	u16 sel_in[6];
 	u32 id;
+	u64 entries, audits, audit_bad;
 };
 
 int hyvm_bt_world_vm_init(struct hyvm_vm *vm, struct bt_world_vm *wv);
@@ -86,5 +93,6 @@ void hyvm_bt_world_enter_tc(struct hyvm_vcpu *vcpu, struct bt_world *w,
 			    struct bt_world_exit *x);
 bool hyvm_bt_world_can_translate(const struct x86_emu *e);
 const char *hyvm_bt_world_unavailable(void);
+int hyvm_bt_world_audit(struct bt_world *w, u64 root);
 
 #endif
