@@ -153,7 +153,15 @@ SYM_INNER_LABEL(hyvm_bt_world_entry, SYM_L_GLOBAL)
 	mov	DATA(BTW_GPR + 13 * 8), %r13
 	mov	DATA(BTW_GPR + 14 * 8), %r14
 	mov	DATA(BTW_GPR + 15 * 8), %r15
-	iretq
+	/*
+	 * Where the host clears CPU buffers on its way to user mode (MDS
+	 * and its kin), so does this: nothing the host left in them may be
+	 * sampled by guest code.  The flags are IRETQ's to set.
+	 */
+	cmpq	$0, DATA(BTW_VERW_SEL)
+	je	1f
+	verw	DATA(BTW_VERW_SEL)
+1:	iretq
 
 .macro SAVE_GPRS_BUT_RSP
 	mov	%rax, DATA(BTW_GPR + 0 * 8)

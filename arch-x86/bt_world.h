@@ -74,7 +74,8 @@
 #define BTW_T_CR3		0x110
 #define BTW_W_GDT		0x118	/* pseudo-descriptors: pad, limit, base */
 #define BTW_W_IDT		0x128
-#define BTW_DATA_SIZE		0x138
+#define BTW_VERW_SEL		0x138	/* non-zero: VERW it before IRETQ */
+#define BTW_DATA_SIZE		0x140
 
 /* Offsets in the host page (struct bt_world_host). */
 #define BTW_H_RSP		0x000
@@ -123,6 +124,7 @@ struct bt_world_data {
 	u64 fault_rip, fault_vec;
 	u64 t_cr3;
 	struct bt_pseudo_desc w_gdt, w_idt;
+	u64 verw_sel;
 };
 
 /*

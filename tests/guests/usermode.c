@@ -23,6 +23,7 @@ static bool int80(struct trap_frame *f)
 }
 
 struct user_results {
+	uint32_t cpuid0[4], cpuid1[4];
 	long add, int80, cpl;
 	int cli_vec, hlt_vec, sup_vec, io_vec;
 	uint64_t cli_cs, sup_err;
@@ -37,6 +38,8 @@ static long user_main(long arg)
 
 	asm volatile("mov %%cs, %0" : "=r"(cs));
 	ur.cpl = cs & 3;
+	cpuid(0, 0, ur.cpuid0);
+	cpuid(1, 0, ur.cpuid1);
 	ur.add = rt_user_syscall(SYS_ADD, arg, 5);
 	asm volatile("int $0x80" : "=a"(r) : "D"(21L) : "memory");
 	ur.int80 = r;
@@ -63,6 +66,7 @@ static long user_main(long arg)
 void guest_main(const struct hyvm_boot_info *bi)
 {
 	extern char __image_end[];
+	uint32_t r0[4], r1[4];
 	uint16_t cs;
 	long ret;
 
@@ -91,4 +95,17 @@ void guest_main(const struct hyvm_boot_info *bi)
 	      ur.io_vec);
 	CHECK(ur.sup_vec == 14 && ur.sup_err == (PF_P | PF_U),
 	      "user read of a supervisor page: #PF error %lx", ur.sup_err);
+	/*
+	 * With --cmdline cpuid: bt runs ring 3 directly and can make it see
+	 * the guest's CPUID only where the CPU has CPUID faulting.
+	 */
+	if (bi->cmdline && !memcmp((const void *)bi->cmdline, "cpuid", 6)) {
+		cpuid(0, 0, r0);
+		cpuid(1, 0, r1);
+		CHECK(!memcmp(r0, ur.cpuid0, sizeof(r0)) &&
+		      r1[0] == ur.cpuid1[0] && r1[2] == ur.cpuid1[2] &&
+		      r1[3] == ur.cpuid1[3],
+		      "CPUID at CPL3 says what it says at CPL0 (max leaf 0x%x / 0x%x)",
+		      ur.cpuid0[0], r0[0]);
+	}
 }

@@ -99,6 +99,7 @@ static_assert(offsetof(struct bt_world_data, fault_vec) == BTW_FAULT_VEC);
 static_assert(offsetof(struct bt_world_data, t_cr3) == BTW_T_CR3);
 static_assert(offsetof(struct bt_world_data, w_gdt) == BTW_W_GDT);
 static_assert(offsetof(struct bt_world_data, w_idt) == BTW_W_IDT);
+static_assert(offsetof(struct bt_world_data, verw_sel) == BTW_VERW_SEL);
 static_assert(sizeof(struct bt_world_host) == BTW_HOST_SIZE);
 static_assert(offsetof(struct bt_world_host, w_cr3) == BTW_W_CR3);
 static_assert(offsetof(struct bt_world_host, w_cr4) == BTW_W_CR4);
@@ -487,6 +488,9 @@ int hyvm_bt_world_vcpu_init(struct bt_world_vm *wv, struct bt_world *w,
 	w->data->w_gdt.base = w->va + BTW_PAGE_GDT * PAGE_SIZE;
 	w->data->w_idt.limit = 256 * 16 - 1;
 	w->data->w_idt.base = w->va + BTW_PAGE_IDT * PAGE_SIZE;
+	/* Any selector will do: VERW's memory form is what clears. */
+	if (cpu_feature_enabled(X86_FEATURE_CLEAR_CPU_BUF))
+		w->data->verw_sel = BTW_SEL_TDATA;
 	w->data->t_cr3 = page_to_phys(w->t_top);
 
 	/*
@@ -800,10 +804,11 @@ static void world_switch(struct hyvm_vcpu *vcpu, struct bt_world *w,
 {
 	struct bt_world_data *d = w->data;
 	unsigned long entry = w->va + (hyvm_bt_world_entry - hyvm_bt_world_code);
+	bool cpuid_fault = boot_cpu_has(X86_FEATURE_CPUID_FAULT);
 	const gate_desc *idt;
 	unsigned long flags;
 	unsigned int n;
-	u64 msrs[5];
+	u64 msrs[5], misc = 0;
 	u64 vec;
 
 	d->vector = 0;
@@ -817,7 +822,18 @@ static void world_switch(struct hyvm_vcpu *vcpu, struct bt_world *w,
 	set_syscall_msrs(w, msrs);
 	if (hw_breakpoint_active())
 		set_debugreg(0, 7);
+	/*
+	 * CPUID at CPL3 faults, so that guest user code sees the guest's
+	 * CPUID (the interpreter runs it), not the host's.
+	 */
+	if (cpuid_fault) {
+		rdmsrl(MSR_MISC_FEATURES_ENABLES, misc);
+		wrmsrl(MSR_MISC_FEATURES_ENABLES,
+		       misc | MSR_MISC_FEATURES_ENABLES_CPUID_FAULT);
+	}
 	hyvm_bt_world_switch(d->t_cr3, entry);
+	if (cpuid_fault)
+		wrmsrl(MSR_MISC_FEATURES_ENABLES, misc);
 	restore_syscall_msrs(msrs);
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();

@@ -79,6 +79,17 @@ elif [ -f /hyvm/guests/usermode.elf ] && [ -f /hyvm/guests/userloop.elf ] &&
 	echo "$out" | grep -q "guest mapping in bt's VMM region at 0xffff800000001000" &&
 		! echo "$out" | grep -q "userloop: pass" &&
 		pass bt-direct-vmm-region || fail bt-direct-vmm-region "rc $rc"
+	# CPUID from ring 3 gives the guest's values where the CPU has CPUID
+	# faulting; elsewhere it is the host's (bt.rst lists the difference).
+	if grep -qw cpuid_fault /proc/cpuinfo; then
+		out=$(vmtool run --engine bt --cmdline cpuid /hyvm/guests/usermode.elf 2>&1)
+		rc=$?
+		[ "$rc" = 1 ] && echo "$out" | grep -q "usermode: pass" &&
+			pass bt-direct-cpuid ||
+			fail bt-direct-cpuid "rc $rc: $(echo "$out" | grep FAILED | head -1)"
+	else
+		skip bt-direct-cpuid "the CPU has no CPUID faulting: ring 3 sees the host's CPUID under bt"
+	fi
 	# With direct execution off, the same guests never enter the world.
 	echo N >/sys/module/hyvm/parameters/bt_direct
 	out=$(vmtool run --engine bt --cmdline vmm-region /hyvm/guests/userloop.elf 2>&1)
