@@ -922,6 +922,15 @@ static void test_privileged(void **state)
 	assert_int_equal(run(&e, "\x0f\x01\x10", 3), X86_EMU_EXCEPTION);
 	assert_int_equal(run(&e, "\xfa", 1), X86_EMU_EXCEPTION);
 	assert_int_equal(e.exc.vector, X86_EXC_GP);
+	/* rdpmc: #GP(0) at CPL3 without CR4.PCE, and with it (no counters) */
+	e.gpr[X86_RCX] = 0;
+	assert_int_equal(run(&e, "\x0f\x33", 2), X86_EMU_EXCEPTION);
+	assert_int_equal(e.exc.vector, X86_EXC_GP);
+	assert_true(e.exc.has_error && e.exc.error == 0);
+	e.cr4 |= X86E_CR4_PCE;
+	assert_int_equal(run(&e, "\x0f\x33", 2), X86_EMU_EXCEPTION);
+	assert_int_equal(e.exc.vector, X86_EXC_GP);
+	e.cr4 &= ~X86E_CR4_PCE;
 	/* ...but sgdt, smsw, cpuid, rdtsc work without UMIP/TSD */
 	e.gdtr.base = 0x12345;
 	e.gdtr.limit = 0x7f;

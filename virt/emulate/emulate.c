@@ -2335,6 +2335,14 @@ static bool exec_0f(struct ectx *c)
 		reg_set(c, X86_RAX, 4, v);
 		reg_set(c, X86_RDX, 4, v >> 32);
 		return true;
+	case 0x33:	/* rdpmc */
+		if (!(e->cr4 & X86E_CR4_PCE) && c->cpl)
+			return gp0(c);
+		/*
+		 * The guest is given no performance counters (CPUID hides
+		 * them), so every counter number is invalid: #GP(0) too.
+		 */
+		return gp0(c);
 	case 0x34: case 0x35:	/* sysenter, sysexit */
 		return do_sysenter(c, op == 0x34);
 	case 0x31:	/* rdtsc */

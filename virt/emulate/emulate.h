@@ -159,6 +159,7 @@ struct x86_emu_ops {
 #define X86E_CR4_TSD	BIT(2)
 #define X86E_CR4_DE	BIT(3)
 #define X86E_CR4_PAE	BIT(5)
+#define X86E_CR4_PCE	BIT(8)
 #define X86E_CR4_UMIP	BIT(11)
 #define X86E_EFER_SCE	BIT(0)
 #define X86E_EFER_LME	BIT(8)
