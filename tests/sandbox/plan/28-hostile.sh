@@ -13,15 +13,18 @@ if [ ! -f $g ]; then
 	fail hostile "no $g (tests/stage.sh builds it)"
 	exit 0
 fi
-modes="vmm-read vmm-write vmm-exec tc-jump"
+# iret3 (iretq from CPL3 to a CPL0 frame) is not in the default run: under
+# bt on the QEMU host it never ends (Documentation/guests.rst).
+modes="iret3 vmm-read vmm-write vmm-exec tc-jump"
 bad_lines() { dmesg | grep -cE 'BUG:|Oops|WARNING:|general protection'; }
 before=$(bad_lines)
 tmo=
-command -v timeout >/dev/null && tmo="timeout 300"
+command -v timeout >/dev/null && tmo="timeout 120"
 
-# hostile_run ENGINE MODE STOP_OK: PASS hostile-ENGINE/MODE when the guest
-# ends with "hostile: pass" (vmtool status 1), or, with STOP_OK, when the VM
-# stopped with the VMM-region reason and the guest had not failed a check.
+# hostile_run ENGINE MODE STOP_OK: PASS hostile-ENGINE/MODE (MODE empty:
+# the default run) when the guest ends with "hostile: pass" (vmtool status
+# 1), or, with STOP_OK, when the VM stopped with the VMM-region reason and
+# the guest had not failed a check.
 hostile_run() {
 	eng=$1 mode=$2 stop_ok=$3
 	(ulimit -f 2048; exec $tmo vmtool run --engine "$eng" --mem 64M \
