@@ -33,7 +33,6 @@ const char guest_name[] = "hostile";
 #define CR0_TS		(1ULL << 3)
 #define MSR_GS_BASE	0xc0000101
 
-
 static uint8_t user_stack[8192] __attribute__((aligned(4096)));
 
 /*
