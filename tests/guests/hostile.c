@@ -11,7 +11,7 @@
  *   priv0       the same family at CPL0: the guest sees its own state
  *               (selectors, IF, IOPL, descriptor tables, CR0.TS, ...)
  *   ccf-faults  faults inside every kind of code a translator makes
- *               (loads, stores, RIP-relative, stack, indirect branches,
+ *               (loads, stores, RIP-relative, rep movsb, stack, indirect branches,
  *               the interrupt shadow, #DE, #UD, #BP, #GP), with every
  *               GPR, RSP and the arithmetic flags as they were
  *   vmm-read, vmm-write, vmm-exec, tc-jump
@@ -36,11 +36,12 @@ const char guest_name[] = "hostile";
 static uint8_t user_stack[8192] __attribute__((aligned(4096)));
 
 /*
- * A page of the image the guest unmaps, so that RIP-relative code reaches
- * a not-present page.  Its address is UNMAPPED.
+ * Two pages of the image: the guest unmaps the second, so that RIP-relative
+ * code reaches a not-present page (UNMAPPED) and a string copy can run from
+ * the first into it.
  */
-uint8_t ccf_hole[4096] __attribute__((aligned(4096)));
-#define UNMAPPED	((uint64_t)ccf_hole)
+uint8_t ccf_area[2][4096] __attribute__((aligned(4096)));
+#define UNMAPPED	((uint64_t)ccf_area[1])
 /* A free page-table slot for the invlpg check. */
 #define TEST_VA		0x40000000ULL
 
@@ -714,7 +715,7 @@ asm(".pushsection .text\n"
 
 CCF(load, "", "mov (%rbx), %rax");
 CCF(store, "", "mov %rax, (%rbx)");
-CCF(riprel, "", "mov ccf_hole+0x18(%rip), %rax");
+CCF(riprel, "", "mov ccf_area+0x1018(%rip), %rax");
 CCF(push, "", "push %rax");
 CCF(pop, "", "pop %rax");
 CCF(call, "", "call ccf_never");
@@ -730,9 +731,10 @@ CCF(div0, "", "div %rbx");
 CCF(ud2, "", "ud2");
 CCF(int3, "", "int3");
 CCF(noncanon, "", "mov (%rbx), %rax");
+CCF(rep_movsb, "", "rep movsb");
 
 enum ccf_rsp_kind { RSP_OK, RSP_BAD };
-enum ccf_cr2_kind { CR2_NONE, CR2_RBX, CR2_RSP, CR2_RSP_8, CR2_RIPREL };
+enum ccf_cr2_kind { CR2_NONE, CR2_RBX, CR2_RSP, CR2_RSP_8, CR2_RIPREL, CR2_UNMAPPED };
 
 struct ccf_case {
 	const char *name;
@@ -746,6 +748,7 @@ struct ccf_case {
 	bool trap;		/* RIP after the instruction */
 	bool cpl0_only;
 	int if_after;		/* -1: not checked */
+	bool string;		/* rep movsb: 16 of 32 bytes copied at the fault */
 };
 
 #define RBX_NEVER	1	/* the address of ccf_never */
@@ -754,24 +757,25 @@ struct ccf_case {
 #define RBX_BAD		3	/* UNMAPPED + 0x48 */
 #define BAD_RSP		(UNMAPPED + 0x800)
 static const struct ccf_case ccf_cases[] = {
-	{ C(load), 14, 0, RBX_BAD, RSP_OK, CR2_RBX, false, false, -1 },
-	{ C(store), 14, PF_W, RBX_BAD, RSP_OK, CR2_RBX, false, false, -1 },
-	{ C(riprel), 14, 0, 0, RSP_OK, CR2_RIPREL, false, false, -1 },
-	{ C(push), 14, PF_W, 0, RSP_BAD, CR2_RSP_8, false, false, -1 },
-	{ C(pop), 14, 0, 0, RSP_BAD, CR2_RSP, false, false, -1 },
-	{ C(call), 14, PF_W, 0, RSP_BAD, CR2_RSP_8, false, false, -1 },
-	{ C(call_reg), 14, PF_W, RBX_NEVER, RSP_BAD, CR2_RSP_8, false, false, -1 },
-	{ C(ret), 14, 0, 0, RSP_BAD, CR2_RSP, false, false, -1 },
-	{ C(jmp_mem), 14, 0, RBX_BAD, RSP_OK, CR2_RBX, false, false, -1 },
-	{ C(call_mem), 14, 0, RBX_BAD, RSP_OK, CR2_RBX, false, false, -1 },
-	{ C(pushf), 14, PF_W, 0, RSP_BAD, CR2_RSP_8, false, false, -1 },
-	{ C(popf), 14, 0, 0, RSP_BAD, CR2_RSP, false, false, -1 },
-	{ C(cli_load), 14, 0, RBX_BAD, RSP_OK, CR2_RBX, false, true, 0 },
-	{ C(sti_load), 14, 0, RBX_BAD, RSP_OK, CR2_RBX, false, true, 1 },
-	{ C(div0), 0, 0, RBX_ZERO, RSP_OK, CR2_NONE, false, false, -1 },
-	{ C(ud2), 6, 0, 0, RSP_OK, CR2_NONE, false, false, -1 },
-	{ C(int3), 3, 0, 0, RSP_OK, CR2_NONE, true, false, -1 },
-	{ C(noncanon), 13, 0, 0x8000000000000000ULL, RSP_OK, CR2_NONE, false, false, -1 },
+	{ C(load), 14, 0, RBX_BAD, RSP_OK, CR2_RBX, false, false, -1, false },
+	{ C(store), 14, PF_W, RBX_BAD, RSP_OK, CR2_RBX, false, false, -1, false },
+	{ C(riprel), 14, 0, 0, RSP_OK, CR2_RIPREL, false, false, -1, false },
+	{ C(rep_movsb), 14, PF_W, 0, RSP_OK, CR2_UNMAPPED, false, false, -1, true },
+	{ C(push), 14, PF_W, 0, RSP_BAD, CR2_RSP_8, false, false, -1, false },
+	{ C(pop), 14, 0, 0, RSP_BAD, CR2_RSP, false, false, -1, false },
+	{ C(call), 14, PF_W, 0, RSP_BAD, CR2_RSP_8, false, false, -1, false },
+	{ C(call_reg), 14, PF_W, RBX_NEVER, RSP_BAD, CR2_RSP_8, false, false, -1, false },
+	{ C(ret), 14, 0, 0, RSP_BAD, CR2_RSP, false, false, -1, false },
+	{ C(jmp_mem), 14, 0, RBX_BAD, RSP_OK, CR2_RBX, false, false, -1, false },
+	{ C(call_mem), 14, 0, RBX_BAD, RSP_OK, CR2_RBX, false, false, -1, false },
+	{ C(pushf), 14, PF_W, 0, RSP_BAD, CR2_RSP_8, false, false, -1, false },
+	{ C(popf), 14, 0, 0, RSP_BAD, CR2_RSP, false, false, -1, false },
+	{ C(cli_load), 14, 0, RBX_BAD, RSP_OK, CR2_RBX, false, true, 0, false },
+	{ C(sti_load), 14, 0, RBX_BAD, RSP_OK, CR2_RBX, false, true, 1, false },
+	{ C(div0), 0, 0, RBX_ZERO, RSP_OK, CR2_NONE, false, false, -1, false },
+	{ C(ud2), 6, 0, 0, RSP_OK, CR2_NONE, false, false, -1, false },
+	{ C(int3), 3, 0, 0, RSP_OK, CR2_NONE, true, false, -1, false },
+	{ C(noncanon), 13, 0, 0x8000000000000000ULL, RSP_OK, CR2_NONE, false, false, -1, false },
 };
 static uint8_t ccf_stack[4096] __attribute__((aligned(16)));
 
@@ -807,7 +811,7 @@ static void ccf_one(const struct ccf_case *c, int ring)
 	static const char *const names[] = { "rax", "rbx", "rcx", "rdx", "rsi", "rdi",
 		"rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
 	const uint64_t *got = &ccf_frame.rax;
-	uint64_t rbx = c->rbx, cr2 = 0, err = c->err;
+	uint64_t rbx = c->rbx, cr2 = 0, err = c->err, want[15];
 	char bad[80] = "";
 	int i;
 
@@ -821,6 +825,16 @@ static void ccf_one(const struct ccf_case *c, int ring)
 		ccf_regs[1] = UNMAPPED + 0x48;
 	else if (rbx)
 		ccf_regs[1] = rbx;
+	memcpy(want, ccf_regs, sizeof(want));
+	if (c->string) {
+		/* RCX, RSI and RDI stop where the copy reached the hole. */
+		ccf_regs[2] = 32;
+		ccf_regs[4] = (uint64_t)ccf_stack;
+		ccf_regs[5] = UNMAPPED - 16;
+		want[2] = 16;
+		want[4] = ccf_regs[4] + 16;
+		want[5] = UNMAPPED;
+	}
 	ccf_rsp = c->rsp == RSP_BAD ? BAD_RSP : (uint64_t)ccf_stack + 2048 + 8 * ring;
 	/* CF, PF, AF, SF, OF set, ZF clear (and bit 1). */
 	ccf_flags = 0x897 ^ (ring == 3 ? 0x40 : 0);
@@ -832,6 +846,7 @@ static void ccf_one(const struct ccf_case *c, int ring)
 	case CR2_RSP:    cr2 = ccf_rsp; break;
 	case CR2_RSP_8:  cr2 = ccf_rsp - 8; break;
 	case CR2_RIPREL: cr2 = UNMAPPED + 0x18; break;
+	case CR2_UNMAPPED: cr2 = UNMAPPED; break;
 	}
 	memset(&ccf_frame, 0, sizeof(ccf_frame));
 	ccf_frame.vector = ~0ULL;
@@ -855,7 +870,7 @@ static void ccf_one(const struct ccf_case *c, int ring)
 	      ccf_frame.rip == (uint64_t)(c->trap ? c->end : c->insn) ? "exact" : "WRONG",
 	      ccf_cr2, c->vec, err, cr2);
 	for (i = 0; i < 15; i++)
-		if (got[i] != ccf_regs[i] && !bad[0])
+		if (got[i] != want[i] && !bad[0])
 			memcpy(bad, names[i], strlen(names[i]) + 1);
 	if (ccf_frame.rsp != ccf_rsp && !bad[0])
 		memcpy(bad, "rsp", 4);
@@ -863,7 +878,7 @@ static void ccf_one(const struct ccf_case *c, int ring)
 		memcpy(bad, "flags", 6);
 	if (c->if_after >= 0 && !!(ccf_frame.rflags & RFLAGS_IF) != c->if_after && !bad[0])
 		memcpy(bad, "IF", 3);
-	CHECK(!bad[0], "CPL%d ccf %s: GPRs, RSP and flags kept%s%s", ring, c->name,
+	CHECK(!bad[0], "CPL%d ccf %s: GPRs, RSP and flags as they must be%s%s", ring, c->name,
 	      bad[0] ? ", not " : "", bad);
 }
 
