@@ -348,6 +348,28 @@ static int emu_wbinvd(struct x86_emu *emu)
 	return X86_EMU_CB_OK;
 }
 
+/* Fixed bits of DR6 (1s) and DR7 (bit 10 is 1; 11, 12, 14, 15 are 0). */
+#define DR6_FIXED_1	0xffff0ff0ULL
+#define DR6_WRITABLE	0x0000e00fULL
+#define DR7_FIXED_1	0x400ULL
+#define DR7_FIXED_0	0xd800ULL
+
+/* The emulator checked CPL, DR4/5 aliasing and the high bits of DR6/7. */
+static int emu_set_dr(struct x86_emu *emu, unsigned int dr, u64 val)
+{
+	if (dr == 6)
+		val = (val & DR6_WRITABLE) | DR6_FIXED_1;
+	else if (dr == 7)
+		val = (val & ~DR7_FIXED_0) | DR7_FIXED_1;
+	ctx_of(emu)->dr[dr & 7] = val;
+	return X86_EMU_CB_OK;
+}
+
+static u64 emu_get_dr(struct x86_emu *emu, unsigned int dr)
+{
+	return ctx_of(emu)->dr[dr & 7];
+}
+
 static const struct x86_emu_ops hyvm_emu_ops = {
 	.read	 = emu_read,
 	.write	 = emu_write,
@@ -356,6 +378,8 @@ static const struct x86_emu_ops hyvm_emu_ops = {
 	.get_msr = emu_get_msr,
 	.set_msr = emu_set_msr,
 	.set_cr	 = emu_set_cr,
+	.set_dr	 = emu_set_dr,
+	.get_dr	 = emu_get_dr,
 	.cpuid	 = emu_cpuid,
 	.rdtsc	 = emu_rdtsc,
 	.invlpg	 = emu_nop,
@@ -368,6 +392,8 @@ void hyvm_emu_ctx_init(struct hyvm_emu_ctx *ctx, struct hyvm_vcpu *vcpu)
 	ctx->vcpu = vcpu;
 	ctx->emu.ops = &hyvm_emu_ops;
 	ctx->msr.pat = 0x0007040600070406ULL;	/* the power-on PAT */
+	ctx->dr[6] = DR6_FIXED_1;		/* and the power-on DR6, DR7 */
+	ctx->dr[7] = DR7_FIXED_1;
 	/* What CPUID 0x80000008 tells the guest: reserved bits start there. */
 	ctx->maxphyaddr = 36;
 	if (cpuid_eax(0x80000000) >= 0x80000008)

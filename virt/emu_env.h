@@ -30,6 +30,8 @@ struct hyvm_emu_mmio_done {
  * @mem_error: guest memory (its user mapping) was gone
  * @maxphyaddr: physical-address width the guest is told (CPUID)
  * @msr: MSRs the emulator-based engines keep (see emu_env.c)
+ * @dr: debug registers 0-3, 6 and 7 as the guest sees them through MOV DR
+ *	in the emulator (breakpoints are not armed: DR7 only keeps its value)
  */
 struct hyvm_emu_ctx {
 	struct x86_emu emu;
@@ -43,6 +45,7 @@ struct hyvm_emu_ctx {
 		u64 sysenter_cs, sysenter_esp, sysenter_eip;
 		s64 tsc_offset;
 	} msr;
+	u64 dr[8];
 };
 
 void hyvm_emu_ctx_init(struct hyvm_emu_ctx *ctx, struct hyvm_vcpu *vcpu);

@@ -225,6 +225,12 @@ static int cb_rdmsr(struct x86_emu *e, u32 msr, u64 *val)
 {
 	int i = msr_index(msr);
 
+	/* FS and GS bases live in the segment state, as in the kernel. */
+	if (msr == X86E_MSR_FS_BASE || msr == X86E_MSR_GS_BASE) {
+		*val = e->seg[msr == X86E_MSR_FS_BASE ? X86_SEG_FS : X86_SEG_GS].base;
+		return X86_EMU_CB_OK;
+	}
+
 	if (i < 0)
 		return X86_EMU_CB_FAULT;
 	*val = env.msr[i];
@@ -234,6 +240,11 @@ static int cb_rdmsr(struct x86_emu *e, u32 msr, u64 *val)
 static int cb_wrmsr(struct x86_emu *e, u32 msr, u64 val)
 {
 	int i = msr_index(msr);
+
+	if (msr == X86E_MSR_FS_BASE || msr == X86E_MSR_GS_BASE) {
+		e->seg[msr == X86E_MSR_FS_BASE ? X86_SEG_FS : X86_SEG_GS].base = val;
+		return X86_EMU_CB_OK;
+	}
 
 	if (i < 0)
 		return X86_EMU_CB_FAULT;
@@ -922,6 +933,15 @@ static void test_privileged(void **state)
 	assert_int_equal(run(&e, "\x0f\x01\x10", 3), X86_EMU_EXCEPTION);
 	assert_int_equal(run(&e, "\xfa", 1), X86_EMU_EXCEPTION);
 	assert_int_equal(e.exc.vector, X86_EXC_GP);
+	/* rdpmc: #GP(0) at CPL3 without CR4.PCE, and with it (no counters) */
+	e.gpr[X86_RCX] = 0;
+	assert_int_equal(run(&e, "\x0f\x33", 2), X86_EMU_EXCEPTION);
+	assert_int_equal(e.exc.vector, X86_EXC_GP);
+	assert_true(e.exc.has_error && e.exc.error == 0);
+	e.cr4 |= X86E_CR4_PCE;
+	assert_int_equal(run(&e, "\x0f\x33", 2), X86_EMU_EXCEPTION);
+	assert_int_equal(e.exc.vector, X86_EXC_GP);
+	e.cr4 &= ~X86E_CR4_PCE;
 	/* ...but sgdt, smsw, cpuid, rdtsc work without UMIP/TSD */
 	e.gdtr.base = 0x12345;
 	e.gdtr.limit = 0x7f;
@@ -966,6 +986,24 @@ static void test_privileged(void **state)
 	e.gpr[X86_RDX] = 0xffffffff;
 	assert_int_equal(run(&e, "\x0f\x30", 2), X86_EMU_OK);
 	assert_int_equal(env.msr[1], 0xffffffff11111111ULL);
+	/* wrmsr GS_BASE is the GS base once it completes; swapgs swaps it */
+	e.rip = 0x1000;
+	e.gpr[X86_RCX] = X86E_MSR_GS_BASE;
+	e.gpr[X86_RAX] = 0x1111000;
+	e.gpr[X86_RDX] = 0;
+	assert_int_equal(run(&e, "\x0f\x30", 2), X86_EMU_OK);
+	assert_int_equal(e.seg[X86_SEG_GS].base, 0x1111000);
+	env.msr[4] = 0x2222000;		/* KERNEL_GS_BASE */
+	e.rip = 0x1000;
+	assert_int_equal(run(&e, "\x0f\x01\xf8", 3), X86_EMU_OK);
+	assert_int_equal(e.seg[X86_SEG_GS].base, 0x2222000);
+	assert_int_equal(env.msr[4], 0x1111000);
+	e.rip = 0x1000;
+	e.gpr[X86_RCX] = X86E_MSR_FS_BASE;	/* non-canonical: #GP(0) */
+	e.gpr[X86_RDX] = 0x8000;
+	assert_int_equal(run(&e, "\x0f\x30", 2), X86_EMU_EXCEPTION);
+	assert_int_equal(e.exc.vector, X86_EXC_GP);
+	assert_int_equal(e.seg[X86_SEG_FS].base, 0);
 	e.rip = 0x1000;
 	e.gpr[X86_RCX] = 0x1234;	/* unknown MSR: #GP(0) */
 	assert_int_equal(run(&e, "\x0f\x32", 2), X86_EMU_EXCEPTION);

@@ -2325,9 +2325,22 @@ static bool exec_0f(struct ectx *c)
 		if (!e->ops->get_msr || !e->ops->set_msr)
 			return unimpl(c);
 		if (op == 0x30) {
+			u32 msr = c->gpr[X86_RCX];
+
 			v = (c->gpr[X86_RDX] << 32) | (c->gpr[X86_RAX] & 0xffffffff);
-			if (e->ops->set_msr(e, c->gpr[X86_RCX], v))
+			if ((msr == X86E_MSR_FS_BASE || msr == X86E_MSR_GS_BASE ||
+			     msr == X86E_MSR_KERNEL_GS_BASE) && !canonical(v))
+				return gp0(c);
+			if (e->ops->set_msr(e, msr, v))
 				return c->rc == X86_EMU_OK ? gp0(c) : false;
+			/*
+			 * The segment bases are the instruction's copy until it
+			 * completes: what the callback stored would be lost.
+			 */
+			if (msr == X86E_MSR_FS_BASE)
+				c->seg[X86_SEG_FS].base = v;
+			else if (msr == X86E_MSR_GS_BASE)
+				c->seg[X86_SEG_GS].base = v;
 			return true;
 		}
 		if (e->ops->get_msr(e, c->gpr[X86_RCX], &v))
@@ -2335,6 +2348,14 @@ static bool exec_0f(struct ectx *c)
 		reg_set(c, X86_RAX, 4, v);
 		reg_set(c, X86_RDX, 4, v >> 32);
 		return true;
+	case 0x33:	/* rdpmc */
+		if (!(e->cr4 & X86E_CR4_PCE) && c->cpl)
+			return gp0(c);
+		/*
+		 * The guest is given no performance counters (CPUID hides
+		 * them), so every counter number is invalid: #GP(0) too.
+		 */
+		return gp0(c);
 	case 0x34: case 0x35:	/* sysenter, sysexit */
 		return do_sysenter(c, op == 0x34);
 	case 0x31:	/* rdtsc */

@@ -142,6 +142,8 @@ struct x86_emu_ops {
 #define X86E_MSR_LSTAR		0xc0000082
 #define X86E_MSR_CSTAR		0xc0000083
 #define X86E_MSR_FMASK		0xc0000084
+#define X86E_MSR_FS_BASE	0xc0000100
+#define X86E_MSR_GS_BASE	0xc0000101
 #define X86E_MSR_KERNEL_GS_BASE	0xc0000102
 #define X86E_MSR_TSC_AUX		0xc0000103
 
@@ -159,6 +161,7 @@ struct x86_emu_ops {
 #define X86E_CR4_TSD	BIT(2)
 #define X86E_CR4_DE	BIT(3)
 #define X86E_CR4_PAE	BIT(5)
+#define X86E_CR4_PCE	BIT(8)
 #define X86E_CR4_UMIP	BIT(11)
 #define X86E_EFER_SCE	BIT(0)
 #define X86E_EFER_LME	BIT(8)

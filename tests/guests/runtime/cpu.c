@@ -33,6 +33,8 @@ static uint64_t gdt[7] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static trap_handler_t handlers[256];
+/* The stack of the vectors rt_set_ist() moves off the interrupted one. */
+static uint8_t ist_stack[8192] __attribute__((aligned(16)));
 
 extern char rt_trap_stubs[], rt_trap_stack_top[], rt_syscall_entry[];
 
@@ -109,6 +111,16 @@ void rt_cpu_init(void)
 void rt_set_handler(int vector, trap_handler_t fn)
 {
 	handlers[vector] = fn;
+}
+
+/*
+ * Delivers @vector on a stack of its own (IST 1), so that a fault with an
+ * unusable RSP at CPL0 still reaches its handler instead of a #DF.
+ */
+void rt_set_ist(int vector)
+{
+	tss.ist[0] = (uint64_t)ist_stack + sizeof(ist_stack);
+	idt[vector].ist = 1;
 }
 
 void rt_trap_reset(void)

@@ -62,6 +62,8 @@ void rt_trap_reset(void);
 /* A handler returns true when it dealt with the trap. */
 typedef bool (*trap_handler_t)(struct trap_frame *f);
 void rt_set_handler(int vector, trap_handler_t fn);
+/* Delivers @vector on the runtime's IST stack (for faults with a bad RSP). */
+void rt_set_ist(int vector);
 
 /*
  * Resuming after an expected fault: put the faulting instruction between
