@@ -39,6 +39,9 @@ module_param(bt_linger, uint, 0644);
 MODULE_PARM_DESC(bt_linger,
 		 "bt: guest kernel instructions interpreted after one that wrote a page table");
 
+/* Identical hidden faults in a row before the interpreter takes over. */
+#define BT_PF_REPEATS	64
+
 struct hyvm_bt_vm {
 	bool direct, xlat;
 	struct bt_world_vm wv;
@@ -184,10 +187,32 @@ static int bt_world_pf(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt,
 	struct x86_emu *e = &bt->emu.emu;
 	struct hyvm_shadow_fault f;
 
+	/*
+	 * Guest user code's own accesses: the only supervisor ones at CPL3
+	 * (descriptor tables, the TSS) are the monitor's, which never fault,
+	 * but an emulated CPU may pop IRETQ's frame as a supervisor.  Either
+	 * way the user view, which the CPU runs on, is the one to fill.
+	 */
 	switch (hyvm_shost_page_fault(vcpu, &bt->sh, 3, false, x->cr2,
-				      x->error, &f)) {
+				      x->error | HYVM_ACC_USER, &f)) {
 	case HYVM_SHADOW_RETRY:
 		bt->wstat.pf_hidden++;
+		/*
+		 * The same fault again and again means the CPU keeps failing
+		 * on something the shadow believes it mapped: the interpreter
+		 * makes the access instead of spinning here.
+		 */
+		if (x->cr2 == bt->pf_cr2 && e->rip == bt->pf_rip) {
+			if (++bt->pf_repeats >= BT_PF_REPEATS) {
+				bt->pf_repeats = 0;
+				bt->wstat.pf_emulate++;
+				return 1;
+			}
+		} else {
+			bt->pf_cr2 = x->cr2;
+			bt->pf_rip = e->rip;
+			bt->pf_repeats = 0;
+		}
 		return 2;
 	case HYVM_SHADOW_GUEST_PF:
 		bt->wstat.pf_guest++;

@@ -34,6 +34,9 @@ struct hyvm_bt_world_stat {
  * @wstat: guest-world counters
  * @xv: the VM's translation-cache slot (translation on only)
  * @xl: the vCPU's translator (translation on only)
+ * @pf_cr2: CR2 of the last hidden fault of guest user code
+ * @pf_rip: its RIP
+ * @pf_repeats: how often in a row it came back
  * @linger: instructions the interpreter still keeps the vCPU for
  *	(hyvm_bt_linger())
  * @linger_watch: the instruction being interpreted may arm @linger
@@ -49,6 +52,8 @@ struct hyvm_bt_vcpu {
 	struct hyvm_bt_world_stat wstat;
 	struct bt_xlat_vm *xv;
 	struct bt_xlat *xl;
+	u64 pf_cr2, pf_rip;
+	u32 pf_repeats;
 	u32 linger;
 	bool linger_watch;
 	u64 linger_gen;

@@ -766,8 +766,13 @@ static void save_host(struct bt_world *w, const struct x86_emu *e, u64 root)
 	/* The kernel's paranoid entry may read the CPU number from here. */
 	w->gdt[GDT_CPUNODE] = ((u64 *)rw)[GDT_CPUNODE];
 
+	/*
+	 * No SMAP: only CPL3 code runs there, whose accesses SMAP does not
+	 * concern, and an emulated CPU that pops IRETQ's frame as a
+	 * supervisor would fault on the guest's user stack for ever.
+	 */
 	d->w_cr4 = (d->h_cr4 & ~(X86_CR4_PGE | X86_CR4_FSGSBASE | X86_CR4_PKE |
-				 X86_CR4_PCE)) |
+				 X86_CR4_PCE | X86_CR4_SMAP)) |
 		   X86_CR4_TSD;
 	/* Never a bit the CPU would refuse: a #GP here would be the monitor's. */
 	if (boot_cpu_has(X86_FEATURE_FSGSBASE))

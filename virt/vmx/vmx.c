@@ -1439,6 +1439,15 @@ static int vmx_exit_dr(struct hyvm_vcpu *vcpu, struct hyvm_vmx_vcpu *vx)
 	bool read = q & BIT(4), lm = vmx_long_mode();
 	u64 *g = vx->gprs.r, val;
 
+	/*
+	 * CPL > 0 is #GP(0) before any exit on the CPU; an emulated CPU
+	 * (Bochs) may still report the exit, and ring 3 must not get the
+	 * debug registers either way.
+	 */
+	if ((vmcs_read(GUEST_SS_AR_BYTES) >> 5) & 3) {
+		hyvm_vmx_inject(X86_TRAP_GP, true, 0);
+		return VMX_RESUME;
+	}
 	if ((dr == 4 || dr == 5) && (vmcs_read(CR4_READ_SHADOW) & X86_CR4_DE)) {
 		hyvm_vmx_inject(X86_TRAP_UD, false, 0);
 		return VMX_RESUME;
