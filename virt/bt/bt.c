@@ -43,7 +43,7 @@ MODULE_PARM_DESC(bt_linger,
 #define BT_PF_REPEATS	64
 
 struct hyvm_bt_vm {
-	bool direct, xlat;
+	bool direct, user, xlat;
 	struct bt_world_vm wv;
 	struct bt_xlat_vm xv;
 };
@@ -69,6 +69,15 @@ static int bt_vm_init(struct hyvm_vm *vm)
 	if (READ_ONCE(bt_direct) && why)
 		pr_info_once("bt: guest user code runs in the interpreter: %s\n",
 			     why);
+	/*
+	 * Without UMIP, SGDT, SIDT, SLDT, SMSW and STR at CPL3 cannot be
+	 * made to fault: directly run user code would read the monitor's
+	 * tables.  Guest kernel code is translated all the same (the
+	 * translator makes them callouts).
+	 */
+	b->user = b->direct && boot_cpu_has(X86_FEATURE_UMIP);
+	if (b->direct && !b->user)
+		pr_info_once("bt: guest user code stays in the interpreter: no UMIP, SGDT, SIDT, SLDT, SMSW and STR at CPL3 would show the monitor's tables\n");
 	if (b->direct) {
 		ret = hyvm_shost_init(vm);
 		if (ret)
@@ -119,6 +128,7 @@ static int bt_vcpu_create(struct hyvm_vcpu *vcpu)
 		return -ENOMEM;
 	hyvm_emu_ctx_init(&bt->emu, vcpu);
 	bt->direct = b->direct;
+	bt->user = b->user;
 	if (bt->direct) {
 		ret = -ENOMEM;
 		if (!fpu_alloc_guest_fpstate(&bt->fpu))
@@ -352,7 +362,7 @@ static int bt_run_world(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt)
 		cond_resched();
 		if (in_tc || (bt->xl && hyvm_bt_world_can_translate(e)))
 			ret = hyvm_bt_run_tc(vcpu, bt);
-		else if (hyvm_bt_world_can_run(e))
+		else if (bt->user && hyvm_bt_world_can_run(e))
 			ret = bt_run_direct(vcpu, bt);
 		else
 			ret = 1;
@@ -366,7 +376,11 @@ static int bt_run_world(struct hyvm_vcpu *vcpu, struct hyvm_bt_vcpu *bt)
 /* The interpreter's leave predicate: the guest world can run this. */
 static bool bt_world_can(const struct x86_emu *e)
 {
-	return hyvm_bt_world_can_run(e);
+	const struct hyvm_emu_ctx *ctx = container_of(e, struct hyvm_emu_ctx,
+						      emu);
+	const struct hyvm_bt_vcpu *bt = ctx->vcpu->engine_priv;
+
+	return bt->user && hyvm_bt_world_can_run(e);
 }
 
 /**
@@ -393,7 +407,7 @@ static bool bt_world_or_tc(const struct x86_emu *e)
 						      emu);
 	struct hyvm_bt_vcpu *bt = ctx->vcpu->engine_priv;
 
-	if (hyvm_bt_world_can_run(e)) {
+	if (bt->user && hyvm_bt_world_can_run(e)) {
 		bt->linger = 0;
 		bt->linger_watch = false;
 		return true;
@@ -419,7 +433,7 @@ static int bt_vcpu_run(struct hyvm_vcpu *vcpu)
 	struct hyvm_bt_vcpu *bt = vcpu->engine_priv;
 	int ret;
 
-	if (!bt->direct)
+	if (!bt->user && !bt->xl)
 		return hyvm_interp_run(vcpu, &bt->emu, &bt->stat, NULL);
 	fpu_swap_kvm_fpstate(&bt->fpu, true);
 	for (;;) {
@@ -455,6 +469,7 @@ static void bt_vcpu_stats_show(struct hyvm_vcpu *vcpu, struct seq_file *m)
 	seq_printf(m, "bt_io_exits %llu\n", READ_ONCE(bt->stat.io_exits));
 	seq_printf(m, "bt_mmio_exits %llu\n", READ_ONCE(bt->stat.mmio_exits));
 	seq_printf(m, "bt_direct %u\n", bt->direct);
+	seq_printf(m, "bt_direct_user %u\n", bt->user);
 	seq_printf(m, "bt_world_entries %llu\n", READ_ONCE(w->entries));
 	seq_printf(m, "bt_world_exit_interrupt %llu\n",
 		   READ_ONCE(w->exit_interrupt));

@@ -27,7 +27,8 @@ struct hyvm_bt_world_stat {
  * @emu: the interpreter's emulation context (registers are loaded from
  *	and stored to struct hyvm_vcpu on every HYVM_RUN)
  * @stat: counters, shown in debugfs as bt_<name>
- * @direct: guest user code runs in the guest world
+ * @direct: the vCPU has a guest world (world.c)
+ * @user: guest user code runs directly there (the CPU has UMIP)
  * @sh: shadow MMU state (direct only)
  * @world: the vCPU's block of the VMM region (direct only)
  * @fpu: the guest's FPU state (direct only)
@@ -45,7 +46,7 @@ struct hyvm_bt_world_stat {
 struct hyvm_bt_vcpu {
 	struct hyvm_emu_ctx emu;
 	struct hyvm_interp_stat stat;
-	bool direct;
+	bool direct, user;
 	struct hyvm_shadow_vcpu sh;
 	struct bt_world world;
 	struct fpu_guest fpu;

@@ -60,8 +60,12 @@ fi
 if [ -w /sys/module/hyvm/parameters/bt_world_audit ]; then
 	echo 8 >/sys/module/hyvm/parameters/bt_world_audit
 fi
-if [ -n "$refused" ]; then
-	skip bt-direct "${refused#bt: }"
+# Without UMIP (Bochs's models) guest user code stays in the interpreter;
+# guest kernel code is still translated in the guest world.
+nouser=$(dmesg | grep -o 'bt: guest user code stays in the interpreter: .*' | head -1)
+if [ -n "$refused" ] || [ -n "$nouser" ]; then
+	r=${refused:-$nouser}
+	skip bt-direct "${r#bt: }"
 elif [ -f /hyvm/guests/usermode.elf ] && [ -f /hyvm/guests/userloop.elf ] &&
    [ "$(cat /sys/module/hyvm/parameters/bt_direct)" = Y ]; then
 	# SYSCALL, int 0x80, cli, hlt, out, a supervisor page from ring 3.
