@@ -72,7 +72,8 @@ static int xr_prepare(struct hyvm_bt_vcpu *bt, struct bt_xlat *xl,
 	struct bt_tu *tu;
 	int ret;
 
-	if (xl->flush_pending)
+	/* Never under a suspended CCF: its map and exits must stay. */
+	if (xl->flush_pending && !xl->in_tc)
 		hyvm_bt_xlat_flush(xl);
 	hyvm_bt_xlat_judge(xl);
 	/*
