@@ -19,22 +19,6 @@
 #include "shadow/walk.h"
 #include "shadow_host.h"
 
-static int gm_read(void *opaque, u64 gpa, void *buf, unsigned int len)
-{
-	return hyvm_gmem_read(opaque, gpa, buf, len);
-}
-
-static int gm_write(void *opaque, u64 gpa, const void *buf, unsigned int len)
-{
-	return hyvm_gmem_write(opaque, gpa, buf, len);
-}
-
-static int gm_cmpxchg(void *opaque, u64 gpa, u64 old, u64 new,
-		      unsigned int size)
-{
-	return hyvm_gmem_cmpxchg(opaque, gpa, old, new, size);
-}
-
 static struct hyvm_emu_ctx *ctx_of(struct x86_emu *emu)
 {
 	return container_of(emu, struct hyvm_emu_ctx, emu);
@@ -44,10 +28,7 @@ static struct hyvm_emu_ctx *ctx_of(struct x86_emu *emu)
 static int la_to_pa(struct hyvm_emu_ctx *ctx, u64 la, u32 access, u64 *pa)
 {
 	struct x86_emu *emu = &ctx->emu;
-	const struct hyvm_gmem_ops mem = {
-		.read = gm_read, .write = gm_write, .cmpxchg_gpa = gm_cmpxchg,
-		.opaque = ctx->vcpu->vm,
-	};
+	struct hyvm_gmem_ops mem;
 	struct hyvm_paging_mode m = {
 		.cr0 = emu->cr0, .cr3 = emu->cr3, .cr4 = emu->cr4,
 		.efer = emu->efer, .ac = emu->rflags & X86E_FL_AC,
@@ -55,6 +36,7 @@ static int la_to_pa(struct hyvm_emu_ctx *ctx, u64 la, u32 access, u64 *pa)
 	};
 	struct hyvm_walk w;
 
+	hyvm_gmem_ops_init(&mem, ctx->vcpu->vm);
 	if (!(emu->cr0 & X86E_CR0_PG)) {
 		*pa = emu->efer & X86E_EFER_LMA ? la : (u32)la;
 		return X86_EMU_CB_OK;

@@ -12,6 +12,7 @@
 #include <linux/uaccess.h>
 #include "hyvm.h"
 #include "gmem.h"
+#include "shadow/walk.h"
 
 /**
  * hyvm_gpa_slot - the slot that backs a guest physical address
@@ -218,4 +219,33 @@ void hyvm_gmem_unpin(struct mm_struct *mm, struct page *page, bool dirty)
 	unpin_user_pages_dirty_lock(&page, 1, dirty);
 	if (mm)
 		atomic64_dec(&mm->pinned_vm);
+}
+
+static int gm_read(void *opaque, u64 gpa, void *buf, unsigned int len)
+{
+	return hyvm_gmem_read(opaque, gpa, buf, len);
+}
+
+static int gm_write(void *opaque, u64 gpa, const void *buf, unsigned int len)
+{
+	return hyvm_gmem_write(opaque, gpa, buf, len);
+}
+
+static int gm_cmpxchg(void *opaque, u64 gpa, u64 old, u64 new,
+		      unsigned int size)
+{
+	return hyvm_gmem_cmpxchg(opaque, gpa, old, new, size);
+}
+
+/**
+ * hyvm_gmem_ops_init - a VM's guest memory for the portable page walker
+ * @ops: filled in
+ * @vm: the VM
+ */
+void hyvm_gmem_ops_init(struct hyvm_gmem_ops *ops, struct hyvm_vm *vm)
+{
+	ops->read = gm_read;
+	ops->write = gm_write;
+	ops->cmpxchg_gpa = gm_cmpxchg;
+	ops->opaque = vm;
 }

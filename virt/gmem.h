@@ -11,6 +11,9 @@ int hyvm_gmem_write(struct hyvm_vm *vm, u64 gpa, const void *buf,
 int hyvm_gmem_cmpxchg(struct hyvm_vm *vm, u64 gpa, u64 old, u64 new,
 		      unsigned int size);
 
+struct hyvm_gmem_ops;
+void hyvm_gmem_ops_init(struct hyvm_gmem_ops *ops, struct hyvm_vm *vm);
+
 struct mm_struct;
 struct page;
 int hyvm_gmem_pin(struct mm_struct *mm, unsigned long hva, bool writable,

@@ -160,32 +160,12 @@ struct bt_tu *hyvm_bt_xlat_get(struct bt_xlat *xl, u64 rip)
 	return tu;
 }
 
-static int gm_read(void *opaque, u64 gpa, void *buf, unsigned int len)
-{
-	return hyvm_gmem_read(opaque, gpa, buf, len);
-}
-
-static int gm_write(void *opaque, u64 gpa, const void *buf, unsigned int len)
-{
-	return hyvm_gmem_write(opaque, gpa, buf, len);
-}
-
-static int gm_cmpxchg(void *opaque, u64 gpa, u64 old, u64 new,
-		      unsigned int size)
-{
-	return hyvm_gmem_cmpxchg(opaque, gpa, old, new, size);
-}
-
 static void xlat_mem(struct bt_xlat *xl, struct hyvm_gmem_ops *mem,
 		     struct hyvm_paging_mode *m)
 {
 	struct x86_emu *e = xl->e;
 
-	memset(mem, 0, sizeof(*mem));
-	mem->read = gm_read;
-	mem->write = gm_write;
-	mem->cmpxchg_gpa = gm_cmpxchg;
-	mem->opaque = xl->vcpu->vm;
+	hyvm_gmem_ops_init(mem, xl->vcpu->vm);
 	memset(m, 0, sizeof(*m));
 	m->cr0 = e->cr0;
 	m->cr3 = e->cr3;
