@@ -458,6 +458,40 @@ static const char *const exit_names[BT_EXIT_NR] = {
 	[BT_EXIT_IRQ_WINDOW] = "irq_window",
 };
 
+struct xlat_stat_name {
+	const char *name;
+	size_t off;
+};
+
+#define TC_STAT(f)	{ "bt_tc_" #f, offsetof(struct bt_tc_stats, f) }
+#define XL_STAT(f)	{ "bt_tc_" #f, offsetof(struct bt_xlat_stat, f) }
+
+/* The cache's own counters (struct bt_tc_stats). */
+static const struct xlat_stat_name tc_stat_names[] = {
+	TC_STAT(tus), TC_STAT(ccf_bytes), TC_STAT(chains),
+	TC_STAT(translate_exits), TC_STAT(ind_misses), TC_STAT(callouts),
+	TC_STAT(ud_exits), TC_STAT(irq_exits), TC_STAT(invalidations),
+	TC_STAT(flushes), TC_STAT(bad_exits),
+};
+
+/* The kernel side's (struct bt_xlat_stat), arrays apart. */
+static const struct xlat_stat_name xl_stat_names[] = {
+	XL_STAT(entries), XL_STAT(pf_hidden), XL_STAT(pf_guest),
+	XL_STAT(pf_emulate), XL_STAT(interrupts), XL_STAT(resumes),
+	XL_STAT(revalidations), XL_STAT(stale_pages), XL_STAT(code_writes),
+	XL_STAT(trace_faults), XL_STAT(adaptations), XL_STAT(unadaptations),
+};
+
+static void show_stats(struct seq_file *m, const void *base,
+		       const struct xlat_stat_name *t, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		seq_printf(m, "%s %llu\n", t[i].name,
+			   READ_ONCE(*(const u64 *)(base + t[i].off)));
+}
+
 /**
  * hyvm_bt_xlat_stats_show - the translator's counters, for debugfs
  * @xl: a vCPU's translator
@@ -467,26 +501,14 @@ static const char *const exit_names[BT_EXIT_NR] = {
  */
 void hyvm_bt_xlat_stats_show(struct bt_xlat *xl, struct seq_file *m)
 {
-	const struct bt_tc_stats *t = &xl->tc.stats;
 	const struct bt_xlat_stat *x = &xl->stat;
 	unsigned int i;
 
-	seq_printf(m, "bt_tc_tus %llu\n", READ_ONCE(t->tus));
-	seq_printf(m, "bt_tc_ccf_bytes %llu\n", READ_ONCE(t->ccf_bytes));
-	seq_printf(m, "bt_tc_chains %llu\n", READ_ONCE(t->chains));
-	seq_printf(m, "bt_tc_translate_exits %llu\n",
-		   READ_ONCE(t->translate_exits));
+	show_stats(m, &xl->tc.stats, tc_stat_names, ARRAY_SIZE(tc_stat_names));
+	show_stats(m, x, xl_stat_names, ARRAY_SIZE(xl_stat_names));
 	seq_printf(m, "bt_tc_ind_lookups %llu\n",
 		   READ_ONCE(xl->area->ind_lookups));
-	seq_printf(m, "bt_tc_ind_misses %llu\n", READ_ONCE(t->ind_misses));
-	seq_printf(m, "bt_tc_callouts %llu\n", READ_ONCE(t->callouts));
-	seq_printf(m, "bt_tc_ud_exits %llu\n", READ_ONCE(t->ud_exits));
-	seq_printf(m, "bt_tc_irq_exits %llu\n", READ_ONCE(t->irq_exits));
-	seq_printf(m, "bt_tc_invalidations %llu\n",
-		   READ_ONCE(t->invalidations));
-	seq_printf(m, "bt_tc_flushes %llu\n", READ_ONCE(t->flushes));
-	seq_printf(m, "bt_tc_bad_exits %llu\n", READ_ONCE(t->bad_exits));
-	seq_printf(m, "bt_tc_entries %llu\n", READ_ONCE(x->entries));
+	seq_printf(m, "bt_tc_code_pages %u\n", READ_ONCE(xl->nr_code));
 	for (i = 1; i < BT_EXIT_NR; i++)
 		seq_printf(m, "bt_tc_exit_%s %llu\n", exit_names[i],
 			   READ_ONCE(x->ccf_exits[i]));
@@ -494,18 +516,4 @@ void hyvm_bt_xlat_stats_show(struct bt_xlat *xl, struct seq_file *m)
 		if (READ_ONCE(x->faults[i]))
 			seq_printf(m, "bt_tc_fault_%u %llu\n", i,
 				   READ_ONCE(x->faults[i]));
-	seq_printf(m, "bt_tc_pf_hidden %llu\n", READ_ONCE(x->pf_hidden));
-	seq_printf(m, "bt_tc_pf_guest %llu\n", READ_ONCE(x->pf_guest));
-	seq_printf(m, "bt_tc_pf_emulate %llu\n", READ_ONCE(x->pf_emulate));
-	seq_printf(m, "bt_tc_interrupts %llu\n", READ_ONCE(x->interrupts));
-	seq_printf(m, "bt_tc_resumes %llu\n", READ_ONCE(x->resumes));
-	seq_printf(m, "bt_tc_revalidations %llu\n",
-		   READ_ONCE(x->revalidations));
-	seq_printf(m, "bt_tc_stale_pages %llu\n", READ_ONCE(x->stale_pages));
-	seq_printf(m, "bt_tc_code_writes %llu\n", READ_ONCE(x->code_writes));
-	seq_printf(m, "bt_tc_code_pages %u\n", READ_ONCE(xl->nr_code));
-	seq_printf(m, "bt_tc_trace_faults %llu\n", READ_ONCE(x->trace_faults));
-	seq_printf(m, "bt_tc_adaptations %llu\n", READ_ONCE(x->adaptations));
-	seq_printf(m, "bt_tc_unadaptations %llu\n",
-		   READ_ONCE(x->unadaptations));
 }

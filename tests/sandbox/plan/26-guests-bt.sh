@@ -15,7 +15,8 @@ done
 
 # Guest user code runs directly in bt's guest world (bt_direct).
 # stat NAME: the vCPU counter NAME from vmtool run --stats.
-stat() { awk -v n="$1" '$1 == n { print $2 }' /tmp/bt-stats.txt; }
+fstat() { awk -v n="$1" '$1 == n { print $2 }' "$2"; }
+stat() { fstat "$1" /tmp/bt-stats.txt; }
 # direct_check GUEST CMDLINE COUNTER...: the guest passes under bt with
 # direct execution, each COUNTER moved and the monitor never faulted.
 direct_check() {
@@ -117,7 +118,6 @@ run_stats() {
 	f=$1 g=$2; shift 2
 	vmtool run --engine bt --stats "$@" "$g" >/tmp/bt-guest.out 2>"$f"
 }
-fstat() { awk -v n="$1" '$1 == n { print $2 }' "$2"; }
 # positive FILE COUNTER...: the names of the counters that are not > 0.
 positive() {
 	f=$1; shift
